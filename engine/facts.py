@@ -1,0 +1,70 @@
+"""The facts a rule's conditions can test: one flat record per decision.
+
+This table is the contract between policy authors and the engine: `tariff
+validate` refuses a condition on a field not listed here or a literal of the
+wrong type. Money fields hold whole nano-dollars inside the engine (see
+money.py); in YAML they are written in USD.
+"""
+from __future__ import annotations
+
+STR, BOOL, INT, MONEY, PCT = "text", "boolean", "integer", "money", "percent"
+
+LEVELS = ("organization", "seat_type", "individual")
+
+FIELDS: dict[str, str] = {
+    "event": STR,
+    "plan": STR,
+    "channel": STR,
+    "role": STR,
+    "seat_type": STR,
+    "product": STR,
+    "product_in_seat": BOOL,
+    "prepaid": BOOL,
+    "mid_term": BOOL,
+    "credit_balance": MONEY,
+    "credit_after": MONEY,
+    "estimate": MONEY,
+    "usage_cost": MONEY,
+    "extra_usage": BOOL,
+    "included_remaining": MONEY,
+    # event details
+    "level": STR,
+    "level_available": BOOL,
+    "new_limit": MONEY,
+    "amount": MONEY,
+    "count": INT,
+    "hipaa": BOOL,
+    "hipaa_available": BOOL,
+    "seat_type_on_plan": BOOL,
+    "upgrade": BOOL,
+}
+for _level in LEVELS:
+    FIELDS[f"{_level}_limit"] = MONEY  # absent when not set or "unlimited"
+    FIELDS[f"{_level}_spend"] = MONEY  # month-to-date, before this event
+    FIELDS[f"{_level}_spend_after"] = MONEY  # plus this usage, or the estimate
+    FIELDS[f"{_level}_pct"] = PCT  # spend_after as a whole percentage of the limit
+    FIELDS[f"{_level}_notified_pct"] = PCT  # highest threshold already sent this period
+
+EVENTS = (
+    "usage_precheck",
+    "usage",
+    "seats_added",
+    "seat_removal",
+    "seat_type_change",
+    "limit_change",
+    "credit_purchase",
+    "disable_usage_billing",
+    "period_start",
+    "renewal",
+    "early_migration",
+)
+
+# Values a rule may take from the decision's context with `$name`.
+CONTEXT_VALUES = (
+    "as_of",
+    "period_start",
+    "next_period_start",
+    "renewal_date",
+    "renewal_plan",
+    "seat_type_with_product",
+)

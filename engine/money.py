@@ -1,0 +1,49 @@
+"""Money: exact ``Decimal`` USD everywhere, integers only at the engine's edge.
+
+durable_rules compares numbers in C. To keep comparisons exact, amounts enter
+its facts as whole nano-dollars (10^-9 USD) in int64: exact to the nano-dollar
+(a rate card price per million tokens with up to three decimals gives a
+per-token price in whole nano-dollars) and good up to about 9.2 billion USD.
+
+Rounding rule: a decision's charges are exact and never rounded. Rounding to
+cents happens once, where an invoice line is made (``invoice_line_amount``:
+half-up to 0.01 USD), and an invoice's total is the sum of its rounded lines,
+so lines always add up to the total.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+NANO = Decimal("0.000000001")
+MAX_AMOUNT = Decimal("1000000000")  # 1e9 USD: far below int64 nano overflow
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+class AmountError(ValueError):
+    """An amount that cannot be represented exactly."""
+
+
+def to_nano(amount: Decimal) -> int:
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"amounts are Decimal, not {type(amount).__name__}")
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountError(f"{amount} USD is beyond the supported range of ±{MAX_AMOUNT} USD")
+    nano = amount.scaleb(9)
+    if nano != nano.to_integral_value():
+        raise AmountError(f"{amount} USD has more than 9 decimal places")
+    return int(nano)
+
+
+def from_nano(nano: int) -> Decimal:
+    return Decimal(nano).scaleb(-9)
+
+
+def fmt(amount: Decimal) -> str:
+    """Plain decimal text without exponent or trailing zeros: '0.000001', '12.5', '40'."""
+    text = format(amount.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def invoice_line_amount(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)

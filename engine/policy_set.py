@@ -1,0 +1,262 @@
+"""Loading a policy directory: parse, check the shape of every file, compose
+each plan from its rule modules, and collect every finding at once.
+
+The result is a ``PolicySet``: immutable, validated, ready to compile. A set
+with any error is never returned (``PolicyError`` lists them all), so a broken
+file can never replace a working set.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marshmallow import ValidationError
+
+from . import facts as F
+from .conditions import compile_condition
+from .effects import Effects, parse_effects
+from .findings import WARNING, Finding, Location, PolicyError, sort_findings
+from .policy_schema import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
+                            VocabularyFileSchema, schema_for)
+from .pricing import CHARGES
+from .rate_card import RateCard, SeatPriceList
+from .schema_errors import findings_from
+from .templates import combinations, substitute, unbound
+from .where import Where
+from .yaml_source import Document, parse
+
+CITE = re.compile(r"^[SUCALMRP][0-9]+$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    cites: tuple
+    on: tuple
+    condition: dict | None  # durable_rules expression; None: always
+    effects: Effects
+    location: Location
+    source: str  # the file the rule is written in
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    channels: tuple
+    prepaid_credits: tuple
+    usage: str
+    limit_levels: tuple
+    seat_types: dict  # seat type -> tuple of products
+    renews_to: dict
+    rules: tuple
+    location: Location
+
+    def rules_for(self, event: str) -> tuple:
+        return tuple(r for r in self.rules if event in r.on)
+
+    @property
+    def events(self) -> tuple:
+        return tuple(e for e in F.EVENTS if self.rules_for(e))
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    root: str
+    version: str  # content hash of every file
+    files: dict  # relative path -> sha256
+    vocabulary: dict
+    rate_card: RateCard
+    seat_prices: SeatPriceList
+    plans: dict
+    warnings: tuple = field(default=())
+
+
+def _read_documents(root: Path, shown: str):
+    docs, findings, files = {}, [], {}
+    paths = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        raw = path.read_bytes()
+        files[rel] = hashlib.sha256(raw).hexdigest()
+        name = f"{shown}/{rel}" if shown else rel
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            findings.append(Finding(Location(name, 1, 1), "encoding", f"not UTF-8: {exc}"))
+            continue
+        doc, problems = parse(text, name)
+        findings += problems
+        if doc is not None:
+            docs[rel] = doc
+    return docs, findings, files
+
+
+def _check_shape(doc: Document):
+    schema = schema_for(doc.data)
+    if schema is None:
+        return None, None, [Finding(doc.where(()), "unknown_file_kind",
+                                    "a policy file starts with one of: plan, rules, rate_card, seat_prices, reasons")]
+    try:
+        return schema, schema().load(doc.data), []
+    except ValidationError as exc:
+        return schema, None, findings_from(exc.messages, doc.data, Where(doc))
+
+
+class _Composer:
+    """Builds plans from validated documents, collecting every finding."""
+
+    def __init__(self, vocabulary: dict, rule_docs: dict):
+        self.vocabulary = vocabulary
+        self.rule_docs = rule_docs  # rel path -> (doc, loaded)
+        self.included: set[str] = set()
+        self.findings: list[Finding] = []
+
+    def plan(self, doc: Document, spec: dict) -> Plan:
+        where = Where(doc)
+        voc = self.vocabulary
+        self.known(spec["plan"], voc["plans"], where / "plan", "unknown_plan")
+        for i, channel in enumerate(spec["channels"]):
+            self.known(channel, voc["channels"], where / "channels" / i, "unknown_channel")
+        for i, level in enumerate(spec["limit_levels"]):
+            self.known(level, voc["limit_levels"], where / "limit_levels" / i, "unknown_level")
+        for seat_type, seat in spec["seat_types"].items():
+            self.known(seat_type, voc["seat_types"], where / "seat_types" / seat_type, "unknown_seat_type", key=True)
+            for i, product in enumerate(seat["products"]):
+                self.known(product, voc["products"], where / "seat_types" / seat_type / "products" / i,
+                           "unknown_product")
+        rules = []
+        for i, rel in enumerate(spec["include"]):
+            if rel not in self.rule_docs:
+                self.findings.append((where / "include" / i).finding("unknown_include",
+                                                                     f"no rule module {rel!r} in the policy set"))
+                continue
+            self.included.add(rel)
+            module_doc, module = self.rule_docs[rel]
+            rules += self.rules(module["rules"], Where(module_doc, ("rules",)))
+        rules += self.rules(spec["rules"], where / "rules")
+        seen: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.id in seen:
+                self.findings.append(Finding(rule.location, "duplicate_rule",
+                                             f"rule {rule.id!r} is already defined at {seen[rule.id].location}"))
+            seen[rule.id] = rule
+        return Plan(spec["plan"], spec["title"], tuple(spec["channels"]), tuple(spec["prepaid_credits"]),
+                    spec["usage"], tuple(spec["limit_levels"]),
+                    {k: tuple(v["products"]) for k, v in spec["seat_types"].items()},
+                    dict(spec["renews_to"]), tuple(rules), where.location)
+
+    def known(self, value, allowed, where: Where, code: str, key=False):
+        if value not in allowed:
+            self.findings.append(where.finding(code, f"{value!r} is not in the vocabulary ({', '.join(allowed)})",
+                                               at_key=key))
+
+    def rules(self, specs: list, where: Where) -> list[Rule]:
+        out = []
+        for i, spec in enumerate(specs):
+            here = where / i
+            for binding in combinations(spec.get("each") or {}):
+                rule = self.rule(substitute({k: v for k, v in spec.items() if k != "each"}, binding), here)
+                if rule is not None:
+                    out.append(rule)
+        return out
+
+    def rule(self, spec: dict, where: Where) -> Rule | None:
+        before = len(self.findings)
+        left = unbound({"id": spec["id"], "when": spec["when"], "then": spec["then"]})
+        if left:
+            self.findings.append((where / "id").finding("unbound_placeholder",
+                                                        f"{sorted(left)} not given by `each`"))
+        for i, event in enumerate(spec["on"]):
+            self.known(event, F.EVENTS, where / "on" / i, "unknown_event")
+        for i, cite in enumerate(spec["cites"]):
+            if not CITE.match(str(cite)):
+                self.findings.append((where / "cites" / i).finding("invalid_cite", f"{cite!r} is not a SPEC rule "
+                                                                   "number like S3 or L1"))
+        condition, problems = compile_condition(spec["when"], where / "when")
+        effects, effect_problems = parse_effects(spec["then"], where / "then", self.vocabulary, CHARGES)
+        self.findings += problems + effect_problems
+        if len(self.findings) > before:
+            return None
+        return Rule(spec["id"], tuple(spec["cites"]), tuple(spec["on"]), condition, effects,
+                    (where / "id").location, where.doc.file)
+
+
+def load_policy_set(root: str | Path) -> PolicySet:
+    """Load and validate every policy file under ``root``; raise PolicyError."""
+    root_path = Path(root)
+    shown = str(root).rstrip("/")
+    if not root_path.is_dir():
+        raise PolicyError([Finding(Location(shown, 1, 1), "not_found", "no such policy directory")])
+    docs, findings, files = _read_documents(root_path, shown)
+    by_kind: dict = {}
+    for rel, doc in docs.items():
+        schema, loaded, problems = _check_shape(doc)
+        findings += problems
+        if loaded is not None:
+            by_kind.setdefault(schema, []).append((rel, doc, loaded))
+
+    vocabularies = by_kind.get(VocabularyFileSchema, [])
+    if len(vocabularies) != 1:
+        findings.append(Finding(Location(shown, 1, 1), "vocabulary",
+                                f"expected exactly one vocabulary file (with `reasons:`), found {len(vocabularies)}"))
+        raise PolicyError(findings)
+    vocabulary = vocabularies[0][2]
+    rate_entries = [e for _, _, loaded in by_kind.get(RateCardFileSchema, []) for e in loaded["rate_card"]]
+    price_entries = [e for _, _, loaded in by_kind.get(SeatPricesFileSchema, []) for e in loaded["seat_prices"]]
+    for kind, entries, files_ in (("rate_card", rate_entries, by_kind.get(RateCardFileSchema, [])),
+                                  ("seat_prices", price_entries, by_kind.get(SeatPricesFileSchema, []))):
+        if not entries:
+            findings.append(Finding(Location(shown, 1, 1), f"missing_{kind}", f"no {kind} entries in the set"))
+        seen = {}
+        for rel, doc, loaded in files_:
+            for i, entry in enumerate(loaded[kind]):
+                day = entry["effective_from"]
+                if day in seen:
+                    findings.append(Where(doc, (kind, i, "effective_from")).finding(
+                        "overlapping_entries", f"another {kind} entry also takes effect on {day} ({seen[day]})"))
+                seen[day] = Where(doc, (kind, i, "effective_from")).location
+
+    rule_docs = {rel: (doc, loaded) for rel, doc, loaded in by_kind.get(RulesFileSchema, [])}
+    composer = _Composer(vocabulary, rule_docs)
+    plans: dict[str, Plan] = {}
+    plan_docs = {}
+    for rel, doc, loaded in by_kind.get(PlanFileSchema, []):
+        plan = composer.plan(doc, loaded)
+        if plan.id in plans:
+            findings.append(Finding(plan.location, "duplicate_plan", f"plan {plan.id!r} is defined twice"))
+        plans[plan.id] = plan
+        plan_docs[plan.id] = (doc, loaded)
+    findings += composer.findings
+    seat_prices = SeatPriceList(price_entries)
+    for plan_id, (doc, loaded) in plan_docs.items():
+        where = Where(doc)
+        for channel, target in loaded["renews_to"].items():
+            if target not in plans:
+                findings.append((where / "renews_to" / channel).finding("unknown_plan", f"no plan {target!r}"))
+            if channel not in loaded["channels"]:
+                findings.append((where / "renews_to" / channel).finding("unknown_channel",
+                                                                        f"{channel!r} is not a channel of this plan",
+                                                                        at_key=True))
+        first = seat_prices.on(min((e["effective_from"] for e in price_entries), default=None)) \
+            if price_entries else None
+        for seat_type in loaded["seat_types"]:
+            if first is not None and seat_type not in first.monthly:
+                findings.append((where / "seat_types" / seat_type).finding(
+                    "missing_price", f"seat type {seat_type!r} has no monthly price", at_key=True))
+            if loaded["usage"] == "included_allowance" and first is not None \
+                    and seat_type not in first.included_usage_monthly:
+                findings.append((where / "seat_types" / seat_type).finding(
+                    "missing_price", f"seat type {seat_type!r} has no included usage", at_key=True))
+    if not plans:
+        findings.append(Finding(Location(shown, 1, 1), "no_plans", "the set defines no plan"))
+    warnings = [Finding(Where(doc).location, "unused_rules", f"no plan includes {rel}", WARNING)
+                for rel, (doc, _) in rule_docs.items() if rel not in composer.included]
+    errors = [f for f in findings if f.severity != WARNING]
+    if errors:
+        raise PolicyError(findings + warnings)
+    version = hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
+    return PolicySet(shown, version, files, vocabulary, RateCard(rate_entries), seat_prices, plans,
+                     tuple(sort_findings(warnings)))

@@ -1,0 +1,121 @@
+"""YAML to plain Python values, remembering where each value was written.
+
+PyYAML's composer gives nodes with marks; we build the values ourselves so
+that (a) every path in the document maps to a file:line:column, (b) decimals
+become ``Decimal`` from their written text, never float, (c) a key written
+twice is reported instead of silently overwritten, and (d) only the safe tags
+exist (no arbitrary Python objects).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import yaml
+
+from .findings import Finding, Location
+
+Path = tuple
+
+
+@dataclass
+class Document:
+    """One YAML file's data with the position of every value and key."""
+
+    file: str
+    data: object
+    values: dict = field(default_factory=dict)  # path -> Location of the value
+    keys: dict = field(default_factory=dict)  # path -> Location of its mapping key
+
+    def where(self, path: Path, key: bool = False) -> Location:
+        """The location of ``path``, or of its nearest written ancestor."""
+        path = tuple(path)
+        table = self.keys if key else self.values
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), Location(self.file, 1, 1))
+
+
+def _mark(file: str, node) -> Location:
+    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+_BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+
+
+class _Builder:
+    def __init__(self, file: str):
+        self.doc = Document(file, None)
+        self.findings: list[Finding] = []
+
+    def build(self, node, path: Path = ()):
+        where = _mark(self.doc.file, node)
+        self.doc.values[path] = where
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for key_node, value_node in node.value:
+                key = self.build_key(key_node)
+                if key in out:
+                    self.findings.append(Finding(_mark(self.doc.file, key_node), "duplicate_key",
+                                                 f"key {key!r} is written twice in this mapping"))
+                self.doc.keys[path + (key,)] = _mark(self.doc.file, key_node)
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node, where)
+
+    def build_key(self, node):
+        if not isinstance(node, yaml.ScalarNode):
+            self.findings.append(Finding(_mark(self.doc.file, node), "invalid_key", "a key must be a plain value"))
+            return repr(node.start_mark)
+        # Keys are names: `on:` or `no:` stay text instead of YAML 1.1 booleans.
+        return node.value
+
+    def scalar(self, node, where: Location):
+        tag, text = node.tag, node.value
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return _BOOL[text.lower()]
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                return int(text.replace("_", ""), 0)
+            except ValueError:
+                return int(text.replace("_", ""))
+        if tag == "tag:yaml.org,2002:float":
+            # Money is written as decimals: keep the written digits exactly.
+            try:
+                value = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite():
+                self.findings.append(Finding(where, "invalid_number", f"{text!r} is not a finite decimal number"))
+                return None
+            return value
+        # Timestamps stay text: schemas parse dates, so one parser decides.
+        if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            return text
+        self.findings.append(Finding(where, "unsupported_tag", f"tag {tag} is not allowed in a policy"))
+        return None
+
+
+def parse(text: str, file: str) -> tuple[Document | None, list[Finding]]:
+    """Parse one YAML document; on a syntax error, return its located finding."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        return None, [Finding(where, "yaml_syntax", f"{exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:  # composer errors without marks (e.g. several documents)
+        return None, [Finding(Location(file, 1, 1), "yaml_syntax", str(exc).splitlines()[0])]
+    if node is None:
+        return None, [Finding(Location(file, 1, 1), "empty_file", "the file has no content")]
+    builder = _Builder(file)
+    builder.doc.data = builder.build(node)
+    return builder.doc, builder.findings
