@@ -71,6 +71,7 @@ class _Cited(Strict):
 
 class ReasonSchema(_Cited):
     kind = fields.String(required=True, validate=validate.OneOf(["block", "refuse"]))
+    level = fields.String()  # the limit level a limit reason is about
 
 
 class ParamsSchema(Strict):

@@ -1,0 +1,220 @@
+"""From a validated request to the facts the rules test.
+
+Everything a condition compares is prepared here, exactly: prices from the
+rate card in force on the day, month-to-date spend after this usage, each
+limit's use as a whole percentage. What the rules then decide is theirs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from . import periods
+from .errors import InputError
+from .money import ZERO, to_nano
+from .policy_set import Plan, PolicySet
+from .pricing import price_tokens, total
+from .rate_card import SeatPrices, UnknownModel
+from .request import UNLIMITED
+
+LEVEL_SOURCES = {"organization": "organization", "seat_type": "seat_type_pool", "individual": "member"}
+
+
+@dataclass
+class LevelState:
+    level: str
+    limit: Decimal | None  # None: not set or unlimited
+    spend: Decimal
+    spend_after: Decimal
+    notified_pct: int
+
+    @property
+    def pct(self) -> int:
+        if self.limit is None:
+            return 0
+        if self.limit == 0:
+            return 100
+        return int(self.spend_after * 100 // self.limit)
+
+
+@dataclass
+class Context:
+    policy: PolicySet
+    plan: Plan
+    request: dict
+    channel: str
+    as_of: date
+    seat_prices: SeatPrices
+    event: dict = field(default_factory=dict)
+    organization: dict = field(default_factory=dict)
+    member: dict | None = None
+    model: str | None = None
+    usage_lines: list = field(default_factory=list)
+    usage_cost: Decimal = ZERO
+    included_part: Decimal = ZERO
+    extra_part: Decimal = ZERO
+    billed: Decimal = ZERO  # what this usage adds to month-to-date spend
+    months_remaining: int | None = None
+    target_seat_type: str | None = None
+    levels: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # for `$name` in effects
+    fact: dict = field(default_factory=dict)
+
+
+def _fail(path: str, message: str, code: str = "invalid_request"):
+    raise InputError.field(code, path, message)
+
+
+def _channel(plan: Plan, request: dict) -> str:
+    channel = request.get("channel")
+    if channel is None:
+        if len(plan.channels) == 1:
+            return plan.channels[0]
+        _fail("channel", f"plan {plan.id} is sold on {' and '.join(plan.channels)}: say which")
+    if channel not in plan.channels:
+        _fail("channel", f"plan {plan.id} is not sold {channel}")
+    return channel
+
+
+def _seat_type(plan: Plan, given: str | None, path: str) -> str:
+    if given is None:
+        if len(plan.seat_types) == 1:
+            return next(iter(plan.seat_types))
+        _fail(path, f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
+    if given not in plan.seat_types:
+        _fail(path, f"{given!r} is not a seat type of plan {plan.id} ({', '.join(plan.seat_types)})")
+    return given
+
+
+def build_context(policy: PolicySet, request: dict) -> Context:
+    plan = policy.plans.get(request["plan"])
+    if plan is None:
+        _fail("plan", f"unknown plan {request['plan']!r}; known: {', '.join(sorted(policy.plans))}", "unknown_plan")
+    event = request["event"]
+    kind = event["type"]
+    if kind not in plan.events:
+        _fail("event.type", f"plan {plan.id} does not decide {kind} events", "unsupported_event")
+    as_of = request["as_of"]
+    prices = policy.seat_prices.on(as_of)
+    if prices is None:
+        _fail("as_of", f"no seat prices are in force on {as_of.isoformat()}")
+    ctx = Context(policy, plan, request, _channel(plan, request), as_of, prices, event,
+                  request.get("organization") or {}, request.get("member"))
+    member = ctx.member or {}
+    fact = {"event": kind, "plan": plan.id, "channel": ctx.channel,
+            "prepaid": ctx.channel in plan.prepaid_credits,
+            "extra_usage": bool(ctx.organization.get("extra_usage"))}
+    if ctx.member is not None:
+        fact["role"] = member["role"]
+        fact["seat_type"] = _seat_type(plan, member.get("seat_type"), "member.seat_type")
+    _values(ctx)
+    if kind in ("usage", "usage_precheck"):
+        _usage(ctx, fact)
+    _event_details(ctx, fact)
+    ctx.fact = fact
+    return ctx
+
+
+def _values(ctx: Context) -> None:
+    term_start = ctx.organization.get("term_start")
+    ctx.values = {
+        "as_of": ctx.as_of,
+        "period_start": periods.period_start(ctx.as_of),
+        "next_period_start": periods.next_period_start(ctx.as_of),
+        "renewal_date": periods.term_end(term_start) if term_start else None,
+        "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
+    }
+    if term_start is not None:
+        if ctx.as_of < term_start:
+            _fail("as_of", f"is before the term's start ({term_start.isoformat()})")
+        ctx.months_remaining = periods.months_remaining(ctx.as_of, term_start)
+
+
+def _usage(ctx: Context, fact: dict) -> None:
+    plan, event = ctx.plan, ctx.event
+    product = event["product"]
+    if product not in ctx.policy.vocabulary["products"]:
+        _fail("event.product", f"unknown product {product!r}")
+    seat_type = fact["seat_type"]
+    fact["product"] = product
+    fact["product_in_seat"] = product in plan.seat_types[seat_type]
+    with_product = [s for s, products in plan.seat_types.items() if product in products]
+    ctx.values["seat_type_with_product"] = min(with_product, key=lambda s: ctx.seat_prices.monthly.get(s, ZERO)) \
+        if with_product else None
+    ctx.model = event.get("model")
+    if ctx.model is not None:
+        try:
+            rates = ctx.policy.rate_card.rates(ctx.model, ctx.as_of)
+        except UnknownModel as exc:
+            _fail("event.model", str(exc), "unknown_model")
+        if event["type"] == "usage":
+            ctx.usage_lines = price_tokens(ctx.model, rates, event["tokens"])
+            ctx.usage_cost = total(ctx.usage_lines)
+    added = ctx.usage_cost if event["type"] == "usage" else event.get("estimate", ZERO)
+    fact["usage_cost"] = to_nano(ctx.usage_cost)
+    fact["estimate"] = to_nano(event.get("estimate", ZERO))
+    if plan.usage == "included_allowance":
+        if "included_used" not in (ctx.member or {}):
+            _fail("member.included_used", "usage drawn from the seat's allowance this month is needed on this plan")
+        allowance = ctx.seat_prices.included_usage_monthly[seat_type]
+        remaining = max(allowance - ctx.member["included_used"], ZERO)
+        fact["included_remaining"] = to_nano(remaining)
+        ctx.included_part = min(ctx.usage_cost, remaining)
+        ctx.extra_part = ctx.usage_cost - ctx.included_part
+        ctx.billed = ctx.extra_part if fact["extra_usage"] else ZERO
+        if event["type"] == "usage_precheck":
+            added = max(added - remaining, ZERO)
+    else:
+        ctx.billed = ctx.usage_cost
+    if fact["prepaid"]:
+        if "credit_balance" not in ctx.organization:
+            _fail("organization.credit_balance", "the credit balance is needed on a prepaid plan")
+        balance = ctx.organization["credit_balance"]
+        fact["credit_balance"] = to_nano(balance)
+        fact["credit_after"] = to_nano(balance - added)
+    for level in plan.limit_levels:
+        source = ctx.request.get(LEVEL_SOURCES[level])
+        if source is None:
+            continue
+        limit = source.get("limit")
+        state = LevelState(level, None if limit in (None, UNLIMITED) else limit, source.get("spend", ZERO),
+                           source.get("spend", ZERO) + (added if event["type"] == "usage_precheck" else ctx.billed),
+                           source.get("notified_pct", 0))
+        ctx.levels[level] = state
+        fact[f"{level}_spend"] = to_nano(state.spend)
+        fact[f"{level}_spend_after"] = to_nano(state.spend_after)
+        fact[f"{level}_notified_pct"] = state.notified_pct
+        if state.limit is not None:
+            fact[f"{level}_limit"] = to_nano(state.limit)
+            fact[f"{level}_pct"] = state.pct
+
+
+def _event_details(ctx: Context, fact: dict) -> None:
+    event, plan = ctx.event, ctx.plan
+    kind = event["type"]
+    if ctx.months_remaining is not None:
+        # The term's first day and its renewal day are not mid-term (S4).
+        fact["mid_term"] = ctx.as_of != ctx.organization["term_start"] and ctx.months_remaining > 0
+    if kind == "limit_change":
+        fact["level"] = event["level"]
+        fact["level_available"] = event["level"] in plan.limit_levels
+        if event["limit"] != UNLIMITED:
+            fact["new_limit"] = to_nano(event["limit"])
+    elif kind == "credit_purchase":
+        fact["amount"] = to_nano(event["amount"])
+    elif kind in ("seats_added", "seat_removal"):
+        seat_type = event.get("seat_type") or (next(iter(plan.seat_types)) if len(plan.seat_types) == 1 else None)
+        if seat_type is None:
+            _fail("event.seat_type", f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
+        ctx.target_seat_type = seat_type
+        fact["count"] = event["count"]
+        fact["seat_type_on_plan"] = seat_type in plan.seat_types
+        fact["hipaa"] = bool(event.get("hipaa"))
+        fact["hipaa_available"] = seat_type in ctx.seat_prices.hipaa_addon_monthly
+    elif kind == "seat_type_change":
+        ctx.target_seat_type = event["to"]
+        on_plan = event["to"] in plan.seat_types and event["from"] in plan.seat_types
+        fact["seat_type_on_plan"] = on_plan
+        prices = ctx.seat_prices.monthly
+        fact["upgrade"] = on_plan and prices[event["to"]] > prices[event["from"]]
