@@ -1,0 +1,1 @@
+"""The `tariff` command line."""

@@ -1,0 +1,153 @@
+"""`tariff`: validate policies, run fixtures, decide from the shell, serve.
+
+Exit codes: 0 success; 1 a check failed (fixtures, policy errors, a refused
+input); 2 the command was used wrongly.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+
+from engine import Evaluator, InputError, PolicyError, load_policy_set
+
+DEFAULT_POLICIES = "policies"
+
+
+def _policy(path: str):
+    try:
+        return load_policy_set(path)
+    except PolicyError as exc:
+        for finding in exc.findings:
+            print(finding, file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_validate(args) -> int:
+    try:
+        policy = load_policy_set(args.path)
+    except PolicyError as exc:
+        if args.format == "json":
+            print(json.dumps({"valid": False, "findings": [f.to_dict() for f in exc.findings]}, indent=2))
+        else:
+            for finding in exc.findings:
+                print(finding)
+            print(f"{len(exc.errors)} error(s), {len(exc.findings) - len(exc.errors)} warning(s)")
+        return 1
+    findings = list(policy.warnings)
+    from engine.lint import lint  # static checks beyond the schema
+    findings = sorted(set(findings) | set(lint(policy)))
+    errors = [f for f in findings if f.severity == "error"]
+    if args.format == "json":
+        print(json.dumps({"valid": not errors, "version": policy.version,
+                          "findings": [f.to_dict() for f in findings]}, indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        print(f"{policy.root}: {len(policy.plans)} plans, {sum(len(p.rules) for p in policy.plans.values())} "
+              f"rules, {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    return 1 if errors else 0
+
+
+def cmd_test(args) -> int:
+    from engine.verify import fixture_files, load_cases, run_case
+    evaluator = Evaluator(_policy(args.policies))
+    results, broken = [], []
+    for path in fixture_files(args.paths or ["fixtures"]):
+        try:
+            cases = load_cases(path)
+        except PolicyError as exc:
+            broken += exc.findings
+            continue
+        results += [run_case(evaluator, case) for case in cases]
+    failed = [r for r in results if not r.passed]
+    if args.format == "json":
+        print(json.dumps({"passed": len(results) - len(failed), "failed": len(failed),
+                          "broken_fixtures": [f.to_dict() for f in broken],
+                          "cases": [{"id": r.case.id, "line": r.case.line, "cites": r.case.cites,
+                                     "passed": r.passed, "problems": r.problems} for r in results]}, indent=2))
+    else:
+        for r in results:
+            print(f"{'PASS' if r.passed else 'FAIL'} {r.case.id}")
+            for problem in r.problems:
+                print(f"    {r.case.file}:{r.case.line}: {problem}")
+        for finding in broken:
+            print(f"BROKEN {finding}")
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed or broken or not results else 0
+
+
+def cmd_decide(args) -> int:
+    evaluator = Evaluator(_policy(args.policies))
+    try:
+        payload = json.loads(sys.stdin.read(), parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        print(json.dumps({"error": "invalid_json", "message": str(exc)}), file=sys.stderr)
+        return 1
+    try:
+        decision = evaluator.decide(payload)
+    except InputError as exc:
+        print(json.dumps({"error": exc.code, "errors": exc.errors}, indent=2), file=sys.stderr)
+        return 1
+    print(json.dumps(decision.to_dict(explain=args.explain), indent=2))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from api.serve import serve
+    return serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tariff", description="Billing policy service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a policy directory; every finding with its place")
+    p.add_argument("path", nargs="?", default=DEFAULT_POLICIES)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("test", help="run scenario fixtures against the policies")
+    p.add_argument("paths", nargs="*", help="fixture files or directories (default: fixtures)")
+    p.add_argument("--policies", default=DEFAULT_POLICIES)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("decide", help="decide one request: JSON on stdin, the decision on stdout")
+    p.add_argument("--policies", default=DEFAULT_POLICIES)
+    p.add_argument("--explain", action="store_true", help="include the trace of fired rules")
+    p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("serve", help="serve the HTTP API with gunicorn worker processes")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_serve)
+
+    for register in _plugins():
+        register(sub)
+    return parser
+
+
+def _plugins():
+    """Subcommands that live in their own modules (explain, diff)."""
+    found = []
+    for name in ("cli.explain", "cli.diff"):
+        try:
+            module = __import__(name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        found.append(module.register)
+    return found
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
