@@ -7,6 +7,7 @@ file can never replace a working set.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class Rule:
     source: str  # the file the rule is written in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     id: str
     title: str
@@ -57,9 +58,10 @@ class Plan:
     def rules_for(self, event: str) -> tuple:
         return tuple(r for r in self.rules if event in r.on)
 
-    @property
-    def events(self) -> tuple:
-        return tuple(e for e in F.EVENTS if self.rules_for(e))
+    @functools.cached_property
+    def events(self) -> frozenset:
+        """The event types this plan decides (those some rule is `on`)."""
+        return frozenset(e for e in F.EVENTS if self.rules_for(e))
 
 
 @dataclass(frozen=True)
