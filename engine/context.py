@@ -124,6 +124,7 @@ def _values(ctx: Context) -> None:
         "next_period_start": periods.next_period_start(ctx.as_of),
         "renewal_date": periods.term_end(term_start) if term_start else None,
         "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
+        "seat_type_with_product": None,  # set for usage events
     }
     if term_start is not None:
         if ctx.as_of < term_start:

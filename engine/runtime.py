@@ -40,14 +40,10 @@ class Runtime:
     def get_action(self, name: str):
         if name == CATCH_ALL:
             return _noop
-        fired = self._fired_ref
 
         def record(c):
-            fired().append(name)
+            self._fired.append(name)  # the list of the decision under way
         return record
-
-    def _fired_ref(self):
-        return self._fired
 
     def register(self, name: str, rules: dict) -> None:
         """Register a ruleset once: ``rules`` maps rule name -> condition (None: always)."""
