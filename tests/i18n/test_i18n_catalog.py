@@ -52,9 +52,16 @@ def test_formatting_inside_a_placeholder_is_reported(vocabulary, catalog_copy, e
     assert problems == [f"{ru}: reasons.org_limit_reached: placeholder {{limit:.2f}} must be a plain name such as {{limit}}"]
 
 
-def test_name_sections_outside_the_vocabulary_follow_english(vocabulary, catalog_copy, edit):
+def test_name_sections_follow_the_vocabulary(vocabulary, catalog_copy, edit):
     ru = edit(catalog_copy, "ru", lambda d: d["seat_types"].pop("premium"))
     assert Catalogs.load(catalog_copy).check(vocabulary) == [
+        f"{ru}: seat_types.premium: no message (the id is in the vocabulary)"]
+
+
+def test_name_sections_outside_the_vocabulary_follow_english(vocabulary, catalog_copy, edit):
+    ru = edit(catalog_copy, "ru", lambda d: d["seat_types"].pop("premium"))
+    without = {k: v for k, v in vocabulary.items() if k != "seat_types"}
+    assert Catalogs.load(catalog_copy).check(without) == [
         f"{ru}: seat_types.premium: no message (the id is in en.yaml)"]
 
 
