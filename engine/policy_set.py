@@ -74,6 +74,9 @@ class PolicySet:
     seat_prices: SeatPriceList
     plans: dict
     warnings: tuple = field(default=())
+    # The validated files as written, for static checks (engine/lint.py):
+    # relative path -> (Document with every value's place, loaded data).
+    documents: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _read_documents(root: Path, shown: str):
@@ -261,4 +264,5 @@ def load_policy_set(root: str | Path) -> PolicySet:
         raise PolicyError(findings + warnings)
     version = hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     return PolicySet(shown, version, files, vocabulary, RateCard(rate_entries), seat_prices, plans,
-                     tuple(sort_findings(warnings)))
+                     tuple(sort_findings(warnings)),
+                     {rel: (doc, loaded) for entries in by_kind.values() for rel, doc, loaded in entries})
