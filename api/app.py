@@ -1,0 +1,45 @@
+"""The application factory.
+
+    app = create_app()                       # defaults, then TARIFF_* env
+    app = create_app({"API_TOKEN": "..."})   # tests override anything
+
+Blueprints are listed in BLUEPRINTS as "module:attribute"; adding one is one
+line there. Use ``api.blueprint.Blueprint`` (Decimal JSON, problem+json
+errors), raise ``api.errors.ApiError`` for failures, and guard views with
+``api.auth.api_token_required`` / ``admin_token_required``.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.utils import import_string
+
+from . import errors
+from .blueprint import Api
+from .config import build
+from .jsonio import DecimalJSONProvider
+from .schemas.common import ProblemSchema
+
+# Every blueprint the service serves, in registration order.
+BLUEPRINTS = [
+    "api.health:blp",
+]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask("tariff")
+    app.json = DecimalJSONProvider(app)
+    app.config.update(build(test_config))
+    logging.getLogger("tariff").setLevel(logging.INFO)
+
+    Api.ERROR_SCHEMA = ProblemSchema
+    api = Api(app)
+    errors.register(app)  # after Api: ours replace flask-smorest's handlers
+
+    from .services import Services
+    app.extensions["tariff"] = Services.create(app.config)
+
+    for target in BLUEPRINTS:
+        api.register_blueprint(import_string(target))
+    return app

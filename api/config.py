@@ -1,0 +1,69 @@
+"""Configuration: defaults in code, overridden by TARIFF_* environment
+variables, then by the mapping given to ``create_app`` (tests).
+"""
+from __future__ import annotations
+
+import os
+
+MiB = 1024 * 1024
+
+DEFAULTS = {
+    "POLICIES_DIR": "policies",     # the policy set served and reloaded
+    "FIXTURES_DIR": "fixtures",     # fixtures a set must pass to be served ("" : none)
+    "STATE_DIR": None,              # shared by the workers of one server (see api/policy_store.py)
+    "API_TOKEN": None,              # if set, /v1 endpoints except reload need it
+    "ADMIN_TOKEN": None,            # reload needs it; unset: reload is disabled (403)
+    "DECISION_LOG": "stdout",       # off | stdout | a file path
+    "MAX_CONTENT_LENGTH": 1 * MiB,  # larger bodies get 413
+    "MAX_BATCH": 1000,              # most decisions in one batch request
+    "MAX_VALIDATE_FILES": 200,      # most files in one validate request
+}
+
+# Environment variable -> (config key, parser).
+ENVIRONMENT = {
+    "TARIFF_POLICIES": ("POLICIES_DIR", str),
+    "TARIFF_FIXTURES": ("FIXTURES_DIR", str),
+    "TARIFF_STATE_DIR": ("STATE_DIR", str),
+    "TARIFF_API_TOKEN": ("API_TOKEN", str),
+    "TARIFF_ADMIN_TOKEN": ("ADMIN_TOKEN", str),
+    "TARIFF_DECISION_LOG": ("DECISION_LOG", str),
+    "TARIFF_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
+    "TARIFF_MAX_BATCH": ("MAX_BATCH", int),
+}
+
+# flask-smorest and Flask settings that are not meant to be changed.
+FIXED = {
+    "API_TITLE": "tariff",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def from_environment(environ=os.environ) -> dict:
+    out = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        raw = environ.get(name)
+        if raw is None or raw == "" and key in ("API_TOKEN", "ADMIN_TOKEN", "STATE_DIR"):
+            continue
+        try:
+            out[key] = parse(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a valid {parse.__name__}") from None
+    return out
+
+
+def build(test_config: dict | None, environ=os.environ) -> dict:
+    config = {**DEFAULTS, **FIXED, **from_environment(environ), **(test_config or {})}
+    for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH", "MAX_VALIDATE_FILES"):
+        if not isinstance(config[key], int) or config[key] < 1:
+            raise ConfigError(f"{key} must be a positive whole number, got {config[key]!r}")
+    for key in ("API_TOKEN", "ADMIN_TOKEN"):
+        if config[key] is not None and (not isinstance(config[key], str) or len(config[key]) < 8):
+            raise ConfigError(f"{key} must be at least 8 characters")
+    return config

@@ -1,0 +1,245 @@
+"""The policy set being served, shared by every worker process of a server.
+
+gunicorn runs several worker processes; a reload is handled by one of them
+and must reach all. The design (see docs/api.md, "Reload"):
+
+- STATE_DIR is shared by the workers of one server. A validated set is
+  copied into ``STATE_DIR/sets/<id>/`` (an immutable snapshot), and
+  ``STATE_DIR/current.json`` names it. The pointer is replaced atomically
+  (write, fsync, rename), so it always names a complete set that passed
+  validation and the fixtures.
+- Every request starts with one ``stat`` of the pointer. When it changed, the
+  worker loads the named snapshot and swaps its evaluator (a single reference
+  assignment; a request in flight keeps the set it started with).
+- Reloads and the first start are serialised by an flock on STATE_DIR/lock.
+  A candidate is staged from the policies directory into its own snapshot
+  first, then validated and run against the fixtures *from the snapshot*, so
+  the files that were checked are exactly the files that are served, even if
+  the directory changes meanwhile. A refused candidate is deleted and the
+  pointer is not touched.
+- A worker that starts later (gunicorn replaces a dead one) loads the last
+  known good set from the pointer, never the directory as it is now.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine import Evaluator, PolicyError, load_policy_set
+
+log = logging.getLogger("tariff.policies")
+POINTER = "current.json"
+
+
+@dataclass(frozen=True)
+class Active:
+    """One loaded set: immutable, shared by the requests that use it."""
+    version: str
+    policy: object  # engine.PolicySet
+    evaluator: Evaluator
+    snapshot: str   # the snapshot directory it was loaded from
+    published_at: str
+
+
+@dataclass
+class Refused(Exception):
+    """A candidate set that must not be served, and why."""
+    code: str  # policy_invalid | fixtures_failed
+    message: str
+    findings: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    old: Active | None
+    new: Active
+    fixtures: dict
+
+    @property
+    def changed(self) -> bool:
+        return self.old is None or self.old.version != self.new.version
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PolicyStore:
+    def __init__(self, source: str, fixtures: str, state_dir: str):
+        self.source = str(source).rstrip("/") or "."
+        self.fixtures = fixtures
+        self.state = Path(state_dir)
+        self.pointer = self.state / POINTER
+        self._active: Active | None = None
+        self._seen = None  # (inode, mtime_ns, size) of the pointer last adopted
+        self._swap = threading.Lock()
+        self.out_of_sync = False
+        (self.state / "sets").mkdir(parents=True, exist_ok=True)
+
+    # -- start-up --------------------------------------------------------
+    def open(self) -> "PolicyStore":
+        """Adopt the set the pointer names; the first worker creates it from
+        the policies directory (validated, fixtures passed) or raises Refused."""
+        with self._locked():
+            if not self.pointer.exists():
+                outcome = self._gate()
+                self._publish(outcome.new)
+        self.refresh()
+        if self._active is None:
+            raise RuntimeError(f"no policy set could be loaded from {self.pointer}")
+        return self
+
+    # -- serving -----------------------------------------------------------
+    def active(self) -> Active:
+        self.refresh()
+        return self._active
+
+    def refresh(self) -> None:
+        try:
+            st = os.stat(self.pointer)
+        except FileNotFoundError:
+            return
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if seen == self._seen:
+            return
+        with self._swap:
+            if seen == self._seen:
+                return
+            try:
+                record = json.loads(self.pointer.read_text(encoding="utf-8"))
+                if self._active is None or record["version"] != self._active.version:
+                    self._active = self._load(self.state / record["dir"], record["published_at"])
+                    log.info("serving policy set %s", self._active.version)
+                self._seen, self.out_of_sync = seen, False
+            except Exception:  # keep serving what we have; readyz reports it
+                log.exception("could not adopt the policy set named by %s", self.pointer)
+                self.out_of_sync = True
+
+    # -- reload ----------------------------------------------------------
+    def reload(self) -> Outcome:
+        """Stage, validate and test the policies directory; serve it if it passes.
+        Raises Refused and leaves the served set in place otherwise."""
+        with self._locked():
+            self.refresh()
+            outcome = self._gate()
+            if outcome.changed:
+                self._publish(outcome.new)
+            else:
+                shutil.rmtree(outcome.new.snapshot, ignore_errors=True)
+                outcome.new = outcome.old
+        self.refresh()
+        return outcome
+
+    def _gate(self) -> Outcome:
+        snapshot = self._stage()
+        try:
+            try:
+                policy = load_policy_set(snapshot)
+            except PolicyError as exc:
+                errors = [f for f in exc.findings if f.severity == "error"]
+                raise Refused("policy_invalid", f"the policy set in {self.source} has {len(errors)} error(s)",
+                              findings=[self.display_finding(f) for f in exc.findings]) from None
+            candidate = Active(policy.version, policy, Evaluator(policy), str(snapshot), _now())
+            fixtures = self._run_fixtures(candidate)
+        except BaseException:
+            shutil.rmtree(snapshot, ignore_errors=True)
+            raise
+        return Outcome(self._active, candidate, fixtures)
+
+    def _stage(self) -> Path:
+        source = Path(self.source)
+        if not source.is_dir():
+            raise Refused("policy_invalid", f"no policy directory {self.source}",
+                          findings=[{"file": self.source, "line": 1, "column": 1, "severity": "error",
+                                     "code": "not_found", "message": "no such policy directory"}])
+        target = self.state / "sets" / uuid.uuid4().hex
+        for path in sorted(source.rglob("*")):
+            if path.suffix in (".yaml", ".yml") and path.is_file():
+                dest = target / path.relative_to(source)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest)
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def _run_fixtures(self, candidate: Active) -> dict:
+        from engine.verify import fixture_files, load_cases, run_case
+        if not self.fixtures:
+            return {"directory": None, "passed": 0, "failed": 0}
+        if not Path(self.fixtures).exists():
+            raise Refused("fixtures_failed", f"no fixtures directory {self.fixtures}")
+        passed, failures = 0, []
+        for path in fixture_files([self.fixtures]):
+            try:
+                cases = load_cases(path)
+            except PolicyError as exc:
+                failures += [{"id": str(path), "file": f.location.file, "line": f.location.line,
+                              "problems": [f"{f.code}: {f.message}"]} for f in exc.findings]
+                continue
+            for case in cases:
+                result = run_case(candidate.evaluator, case)
+                if result.passed:
+                    passed += 1
+                else:
+                    failures.append({"id": case.id, "file": case.file, "line": case.line,
+                                     "problems": result.problems})
+        if failures:
+            raise Refused("fixtures_failed", f"{len(failures)} fixture case(s) failed against the policy set "
+                          f"in {self.source}", failures=failures)
+        return {"directory": self.fixtures, "passed": passed, "failed": 0}
+
+    def _publish(self, active: Active) -> None:
+        record = {"version": active.version, "dir": os.path.relpath(active.snapshot, self.state),
+                  "published_at": active.published_at, "source": self.source}
+        fd, tmp = tempfile.mkstemp(dir=self.state, prefix=".current-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.pointer)
+        # This worker has the evaluator already: adopt it without loading again.
+        with self._swap:
+            st = os.stat(self.pointer)
+            self._active, self._seen = active, (st.st_ino, st.st_mtime_ns, st.st_size)
+            self.out_of_sync = False
+        log.info("published policy set %s from %s", active.version, self.source)
+
+    def _load(self, snapshot: Path, published_at: str) -> Active:
+        policy = load_policy_set(snapshot)
+        return Active(policy.version, policy, Evaluator(policy), str(snapshot), published_at)
+
+    @contextmanager
+    def _locked(self):
+        with open(self.state / "lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- presentation --------------------------------------------------------
+    def display(self, path: str, snapshot: str | None = None) -> str:
+        """A file in a snapshot, named as it is in the policies directory."""
+        for root in filter(None, (snapshot, self._active and self._active.snapshot)):
+            if path.startswith(root + "/"):
+                return f"{self.source}/{path[len(root) + 1:]}"
+        for prefix in (str(self.state / "sets") + "/",):
+            if path.startswith(prefix):
+                rest = path[len(prefix):].split("/", 1)
+                return f"{self.source}/{rest[1]}" if len(rest) == 2 else self.source
+        return path
+
+    def display_finding(self, finding) -> dict:
+        out = finding.to_dict()
+        out["file"] = self.display(out["file"])
+        return out
