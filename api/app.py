@@ -24,6 +24,8 @@ from .schemas.common import ProblemSchema
 # Every blueprint the service serves, in registration order.
 BLUEPRINTS = [
     "api.health:blp",
+    "api.decisions:blp",
+    "api.policies:blp",
 ]
 
 

@@ -5,6 +5,8 @@ arguments become the one problem+json shape.
 from __future__ import annotations
 
 import flask_smorest
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from webargs.flaskparser import FlaskParser
 
 from .errors import PROBLEM, ApiError, from_webargs
@@ -28,13 +30,26 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
 
+def schema_name(schema) -> str:
+    """Component names: the class name without "Schema"; the engine's request
+    parts are prefixed "Request" so they cannot clash with other blueprints'."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return f"Request{name}" if cls.__module__ == "engine.request" else name
+
+
 class Api(flask_smorest.Api):
     """Error responses are documented as application/problem+json."""
 
     DEFAULT_ERROR_RESPONSE_NAME = None  # each view lists the errors it can give
 
+    def _init_spec(self, **kwargs):
+        from .schemas.decisions import document_fields
+        kwargs.setdefault("marshmallow_plugin", MarshmallowPlugin(schema_name_resolver=schema_name))
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(document_fields)
+
     def _register_responses(self):
-        from apispec.ext.marshmallow import resolver  # noqa: F401  (plugin is set up)
         from http import HTTPStatus
         for status in HTTPStatus:
             if status < 400:
