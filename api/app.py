@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask("tariff")
     app.json = DecimalJSONProvider(app)
     app.config.update(build(test_config))
-    logging.getLogger("tariff").setLevel(logging.INFO)
+    _logging()
 
     Api.ERROR_SCHEMA = ProblemSchema
     api = Api(app)
@@ -45,3 +45,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     for target in BLUEPRINTS:
         api.register_blueprint(import_string(target))
     return app
+
+
+def _logging() -> None:
+    """tariff's own log lines (reloads, unexpected errors) go to stderr, which
+    gunicorn keeps as its error log, unless the host application configured
+    logging itself."""
+    logger = logging.getLogger("tariff")
+    logger.setLevel(logging.INFO)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+        logger.addHandler(handler)

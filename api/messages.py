@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 
-from i18n import negotiate, render
+from decimal import Decimal
+
+from i18n import SUPPORTED, negotiate, render
 
 log = logging.getLogger("tariff.api")
 
@@ -58,3 +60,10 @@ def localize(decision, out: dict, payload, policy, lang: str) -> None:
     if decision.transition is not None:
         out["transition"]["message"] = _render("transitions", decision.transition["type"], decision.transition,
                                                lang)
+
+
+def warm_up() -> None:
+    """Load the catalogs and every language's number formats at start-up, not
+    in the first request each worker serves."""
+    for lang in SUPPORTED:
+        render("reasons", "org_limit_reached", {"limit": Decimal("1")}, lang)

@@ -26,6 +26,8 @@ class Services:
         if not state_dir:  # a single process: a private state directory
             state_dir = tempfile.mkdtemp(prefix="tariff-state-")
             atexit.register(shutil.rmtree, state_dir, True)
+        from .messages import warm_up
+        warm_up()
         policies = PolicyStore(config["POLICIES_DIR"], config["FIXTURES_DIR"], state_dir).open()
         return cls(policies, DecisionLog(config["DECISION_LOG"]), Metrics())
 
