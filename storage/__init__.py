@@ -1,0 +1,23 @@
+"""tariff's ledger: organizations, members, seats, limits, credits, usage,
+notifications and invoices, kept in SQLite (default) or PostgreSQL.
+
+    from storage import Database, Ledger, migrate, database_url
+    url = database_url()                 # TARIFF_DATABASE_URL, or instance/tariff.sqlite3
+    migrate(url)                         # Alembic, to head; safe from every worker at once
+    ledger = Ledger(Database(url), evaluator)
+    ledger.record_usage("acme", idempotency_key="req-1", member="ana", product="chat",
+                        model="claude-sonnet-4-6", tokens={"input": 1200, "output": 300})
+
+The engine stays pure: the ledger builds each decision request from stored
+state, asks the Evaluator, and applies the decision's changes in the same
+transaction. See docs/ledger.md.
+"""
+from .config import database_url
+from .db import Database
+from .errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Refused
+from .ledger import Ledger
+from .schema import head_revision, migrate
+from .verify import check_ledger
+
+__all__ = ["Conflict", "Database", "Forbidden", "InvalidInput", "Ledger", "LedgerError", "NotFound", "Refused",
+           "check_ledger", "database_url", "head_revision", "migrate"]

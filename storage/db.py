@@ -1,0 +1,88 @@
+"""Engines and transactions, SQLite or PostgreSQL.
+
+Every change to an organization happens in one transaction that holds that
+organization's lock from its first read to its commit, so concurrent
+requests for one organization run one after another and none is lost:
+
+- PostgreSQL: ``SELECT ... FOR UPDATE`` on the organization's row
+  (``repository.lock_org``), READ COMMITTED; requests for different
+  organizations run in parallel.
+- SQLite: a write transaction starts with ``BEGIN IMMEDIATE``, which takes
+  the database's write lock at once (so two transactions never read, then
+  both try to write); others wait up to ``busy_timeout``. WAL mode lets
+  readers go on meanwhile. ``synchronous=FULL``: a commit is on disk before
+  it is acknowledged.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "tariff_read_only"
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN, not the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and the two kinds of transaction the service uses."""
+
+    def __init__(self, url: str, **engine_kwargs):
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        options = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        self._reader = self.engine.execution_options(**options)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A read-write transaction: committed when the block ends, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction on one consistent snapshot (no write lock on SQLite)."""
+        with Session(self._reader, expire_on_commit=False) as session:
+            yield session  # closing the session rolls the transaction back
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,53 @@
+"""What can go wrong in the ledger, by kind; the HTTP layer maps kinds to statuses.
+
+Every error has a stable ``code`` and a message; ``errors`` maps field paths
+to messages where a field is at fault. A policy refusal carries the engine's
+decision (reasons with the rules and SPEC rules they cite, ways to resume).
+Bad decision input raises the engine's own ``InputError``.
+"""
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+
+    def __init__(self, message: str, code: str | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.errors = errors or {}
+
+
+class NotFound(LedgerError):
+    code = "not_found"
+
+
+class Conflict(LedgerError):
+    """The request contradicts the ledger's state (a duplicate id, a closed period)."""
+    code = "conflict"
+
+
+class InvalidInput(LedgerError):
+    """A well-formed request that names things that do not fit (a seat type not on the plan)."""
+    code = "invalid_request"
+
+    @classmethod
+    def field(cls, path: str, message: str, code: str | None = None) -> "InvalidInput":
+        return cls(f"{path}: {message}", code, {path: [message]})
+
+
+class Forbidden(LedgerError):
+    """The acting member's role may not do this (service rules outside the policy)."""
+    code = "role_not_allowed"
+
+
+class Refused(LedgerError):
+    """The policy refused or blocked the change; ``decision`` is the engine's, as a dict."""
+
+    def __init__(self, decision: dict):
+        reasons = decision.get("reasons") or []
+        code = reasons[0]["code"] if reasons else "refused"
+        super().__init__(f"{decision['event']} {decision['outcome']}: {', '.join(r['code'] for r in reasons)}",
+                         code)
+        self.decision = decision

@@ -1,0 +1,261 @@
+"""The ledger's tables (SQLAlchemy 2 declarative).
+
+Internal integer keys (``pk``) join the tables; the public ids callers use
+(``Organization.id``, ``Member.id``) are strings, unique per organization for
+members. Money columns are ``Money`` (exact, see types.py).
+
+Running totals kept beside the ledger, and the ledger rows they summarise:
+
+- ``Organization.credit_balance`` = sum of ``CreditEntry.amount``;
+- ``SpendCounter`` (month-to-date spend per level) = sums of
+  ``UsageRecord.billed`` / ``.included`` for the period.
+
+``storage.verify.check_ledger`` recomputes both from the ledger rows; the
+tests run it after every scenario.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import Money, UTCDateTime
+
+# BIGINT keys on PostgreSQL; SQLite only auto-increments "INTEGER PRIMARY KEY".
+BigKey = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    term_start: Mapped[date] = mapped_column(Date)
+    renewal_date: Mapped[date] = mapped_column(Date, index=True)
+    hipaa_seats: Mapped[int] = mapped_column(Integer, default=0)
+    extra_usage: Mapped[bool] = mapped_column(Boolean, default=False)
+    credit_balance: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    # The last billing period (its first day) that has been closed; None: none yet.
+    closed_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    seat_counts: Mapped[list[SeatCount]] = relationship(order_by="SeatCount.seat_type",
+                                                        cascade="all, delete-orphan")
+
+    __table_args__ = (CheckConstraint("hipaa_seats >= 0", name="hipaa_seats"),)
+
+    @property
+    def seats(self) -> dict[str, int]:
+        return {s.seat_type: s.count for s in self.seat_counts}
+
+
+class SeatCount(Base):
+    """Seats bought, by seat type. Members occupy seats; never more than bought."""
+    __tablename__ = "seat_counts"
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"), primary_key=True)
+    seat_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("count >= 0", name="count"),)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    seat_type: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "id"), Index("ix_members_org_seat_type", "org_pk", "seat_type"))
+
+
+class Limit(Base):
+    """A spend limit: level organization (subject ''), seat_type (subject: the
+    seat type) or individual (subject: the member's id). No row: not set."""
+    __tablename__ = "limits"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    level: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # None: unlimited
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "level", "subject"),)
+
+
+class CreditEntry(Base):
+    """The credit ledger: purchases (+) and consumption (-), append-only."""
+    __tablename__ = "credit_entries"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    kind: Mapped[str] = mapped_column(String(16))  # purchase | consumption
+    amount: Mapped[Decimal] = mapped_column(Money)
+    balance_after: Mapped[Decimal] = mapped_column(Money)
+    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"), Index("ix_credit_entries_org", "org_pk", "pk"))
+
+
+class UsageRecord(Base):
+    """One charged usage. The idempotency key is unique per organization: a
+    retry finds the record and gets its first response back."""
+    __tablename__ = "usage_records"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.pk"))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[date] = mapped_column(Date)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seat_type: Mapped[str] = mapped_column(String(32))
+    product: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_5m_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[Decimal] = mapped_column(Money)  # value at API rates
+    billed: Mapped[Decimal] = mapped_column(Money)  # what it adds to spend (and takes from credits)
+    included: Mapped[Decimal] = mapped_column(Money)  # drawn from a seat's allowance (seat-based plans)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)  # the first response (JSON), for retries
+    __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"),
+                      Index("ix_usage_records_org_period_member", "org_pk", "period_start", "member_pk"))
+
+
+class SpendCounter(Base):
+    """Month-to-date spend of one level's subject: kept beside usage_records."""
+    __tablename__ = "spend_counters"
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)  # '', seat type, or member pk
+    spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    included: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    records: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Notification(Base):
+    """A spend threshold notification sent (M3): once per period per subject."""
+    __tablename__ = "notifications"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    period_start: Mapped[date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))  # '', seat type, or member id
+    threshold_pct: Mapped[int] = mapped_column(Integer)
+    spend: Mapped[Decimal] = mapped_column(Money)
+    limit: Mapped[Decimal] = mapped_column(Money)
+    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "period_start", "level", "subject", "threshold_pct"),)
+
+
+class SeatChange(Base):
+    """Seats added or removed, a member's seat type changed, a term renewed."""
+    __tablename__ = "seat_changes"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    kind: Mapped[str] = mapped_column(String(16))  # initial | add | remove | type_change | renewal
+    status: Mapped[str] = mapped_column(String(16), default="applied")  # applied | scheduled | cancelled
+    seat_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_seat_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    hipaa: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    actor_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    charged: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: plans, transition
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    charges: Mapped[list[Charge]] = relationship(back_populates="seat_change", order_by="Charge.pk")
+    __table_args__ = (Index("ix_seat_changes_org", "org_pk", "pk"),)
+
+
+class Charge(Base):
+    """A seat charge line (seat fee, HIPAA add-on, seat upgrade), exact."""
+    __tablename__ = "charges"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    seat_change_pk: Mapped[int | None] = mapped_column(ForeignKey("seat_changes.pk"), nullable=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    item: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seat_change: Mapped[SeatChange | None] = relationship(back_populates="charges")
+    __table_args__ = (Index("ix_charges_org_period", "org_pk", "period_start"),)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # exclusive: the next period's first day
+    plan: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    total: Mapped[Decimal] = mapped_column(Money)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
+    __table_args__ = (UniqueConstraint("org_pk", "period_start"),)
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    invoice_pk: Mapped[int] = mapped_column(ForeignKey("invoices.pk"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # usage | seat_fee | hipaa_addon | seat_upgrade
+    member_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(BigInteger)  # usage records, or seats
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    exact: Mapped[Decimal] = mapped_column(Money)  # before rounding
+    amount: Mapped[Decimal] = mapped_column(Money)  # rounded half-up to cents
+    __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_pk", "position"),)
+
+
+class Event(Base):
+    """Every decision applied other than usage (which has its own table): an audit trail."""
+    __tablename__ = "events"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_events_org", "org_pk", "pk"),)

@@ -1,0 +1,103 @@
+"""Queries the service runs, in one place. All take an open session."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, and_
+from sqlalchemy.orm import Session
+
+from .errors import InvalidInput, NotFound
+from .models import Limit, Member, Notification, Organization, SpendCounter
+
+ZERO = Decimal(0)
+UNLIMITED = "unlimited"
+
+
+def lock_org(session: Session, org_id: str) -> Organization:
+    """The organization, locked until the transaction ends (FOR UPDATE on
+    PostgreSQL; SQLite's write transaction already holds the database lock)."""
+    org = session.execute(select(Organization).where(Organization.id == org_id).with_for_update()).scalar_one_or_none()
+    if org is None:
+        raise NotFound(f"no organization {org_id!r}", "organization_not_found")
+    return org
+
+
+def get_org(session: Session, org_id: str) -> Organization:
+    org = session.execute(select(Organization).where(Organization.id == org_id)).scalar_one_or_none()
+    if org is None:
+        raise NotFound(f"no organization {org_id!r}", "organization_not_found")
+    return org
+
+
+def find_member(session: Session, org: Organization, member_id: str) -> Member | None:
+    return session.execute(select(Member).where(Member.org_pk == org.pk, Member.id == member_id)).scalar_one_or_none()
+
+
+def get_member(session: Session, org: Organization, member_id: str) -> Member:
+    member = find_member(session, org, member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id!r} in organization {org.id!r}", "member_not_found")
+    return member
+
+
+def actor(session: Session, org: Organization, member_id: str, path: str = "actor") -> Member:
+    """The member acting (whose role the policy checks)."""
+    member = find_member(session, org, member_id)
+    if member is None:
+        raise InvalidInput.field(path, f"no member {member_id!r} in organization {org.id!r}", "unknown_actor")
+    return member
+
+
+def members(session: Session, org: Organization) -> list[Member]:
+    return list(session.execute(select(Member).where(Member.org_pk == org.pk).order_by(Member.id)).scalars())
+
+
+def assigned_seats(session: Session, org: Organization) -> dict[str, int]:
+    rows = session.execute(select(Member.seat_type, func.count()).where(Member.org_pk == org.pk)
+                           .group_by(Member.seat_type))
+    return {seat_type: count for seat_type, count in rows}
+
+
+def limits(session: Session, org: Organization) -> list[Limit]:
+    return list(session.execute(select(Limit).where(Limit.org_pk == org.pk)
+                                .order_by(Limit.level, Limit.subject)).scalars())
+
+
+def limit_rows(session: Session, org: Organization, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Limit]:
+    if not wanted:
+        return {}
+    rows = session.execute(select(Limit).where(Limit.org_pk == org.pk, or_(
+        *[and_(Limit.level == level, Limit.subject == subject) for level, subject in wanted]))).scalars()
+    return {(row.level, row.subject): row for row in rows}
+
+
+def limit_value(row: Limit | None):
+    """What the engine is told: an amount, "unlimited", or None (not set)."""
+    if row is None:
+        return None
+    return UNLIMITED if row.amount is None else row.amount
+
+
+def counters(session: Session, org: Organization, period: date,
+             wanted: list[tuple[str, str]]) -> dict[tuple[str, str], SpendCounter]:
+    if not wanted:
+        return {}
+    rows = session.execute(select(SpendCounter).where(
+        SpendCounter.org_pk == org.pk, SpendCounter.period_start == period,
+        or_(*[and_(SpendCounter.level == level, SpendCounter.subject == subject) for level, subject in wanted])
+    )).scalars()
+    return {(row.level, row.subject): row for row in rows}
+
+
+def notified(session: Session, org: Organization, period: date,
+             wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The highest threshold already sent this period, per (level, subject)."""
+    if not wanted:
+        return {}
+    rows = session.execute(select(Notification.level, Notification.subject, func.max(Notification.threshold_pct))
+                           .where(Notification.org_pk == org.pk, Notification.period_start == period,
+                                  or_(*[and_(Notification.level == level, Notification.subject == subject)
+                                        for level, subject in wanted]))
+                           .group_by(Notification.level, Notification.subject))
+    return {(level, subject): pct for level, subject, pct in rows}

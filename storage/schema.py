@@ -1,0 +1,55 @@
+"""Bringing a database to the code's schema: ``migrate(url)``.
+
+The Alembic migrations ship inside the package (``storage/migrations``).
+``migrate`` is safe to call from every worker process at start-up at once:
+it migrates inside one transaction holding a lock (SQLite: ``BEGIN
+IMMEDIATE``; PostgreSQL: an advisory transaction lock), so the first caller
+migrates and the others then find the schema at head. DDL is transactional
+on both databases: a failed migration leaves the schema as it was.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from .db import Database
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ADVISORY_LOCK = 0x7461726966  # "tarif"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(url_or_database: str | Database, revision: str = "head") -> str:
+    """Upgrade the database to ``revision``; returns the revision it is at."""
+    database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
+    try:
+        config = alembic_config()
+        with database.engine.connect() as connection:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        if database is not url_or_database:
+            database.dispose()

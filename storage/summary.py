@@ -1,0 +1,87 @@
+"""The month-to-date usage summary of an organization (M1): spend per member,
+each limit's status, the credit balance.
+
+A limit's status is arithmetic on stored numbers, not a decision:
+``not_set``, ``unlimited``, ``ok``, or ``reached`` (spend at or above the
+limit: the policy blocks further usage at that level, SPEC open points).
+``POST .../usage/authorize`` asks the engine for a member's actual verdict.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from engine.periods import next_period_start, period_start
+
+from . import repository as repo, views
+from .models import SpendCounter
+
+ZERO = Decimal(0)
+
+
+def limit_status(limit, spend: Decimal) -> dict:
+    """``limit``: an amount, "unlimited", or None (not set)."""
+    if limit is None or limit == "unlimited":
+        return {"limit": limit, "spend": views.money(spend), "headroom": None, "used_pct": None,
+                "status": "not_set" if limit is None else "unlimited"}
+    headroom = max(limit - spend, ZERO)
+    used = int(spend * 100 // limit) if limit else 100
+    return {"limit": views.money(limit), "spend": views.money(spend), "headroom": views.money(headroom),
+            "used_pct": used, "status": "reached" if spend >= limit else "ok"}
+
+
+class SummaryOps:
+
+    def usage_summary(self, org_id: str, as_of: date | None = None) -> dict:
+        day = as_of or self.today()
+        period = period_start(day)
+        with self.db.read() as session:
+            org = repo.get_org(session, org_id)
+            plan = self.plan(org)
+            levels = set(plan.limit_levels)
+            counters = {(c.level, c.subject): c for c in session.execute(select(SpendCounter).where(
+                SpendCounter.org_pk == org.pk, SpendCounter.period_start == period)).scalars()}
+            limits = {(row.level, row.subject): repo.limit_value(row) for row in repo.limits(session, org)}
+
+            def spend(level, subject=""):
+                counter = counters.get((level, subject))
+                return counter.spend if counter else ZERO
+
+            def status(level, subject=""):
+                if level not in levels:
+                    return None
+                return limit_status(limits.get((level, subject)), spend(level, subject))
+
+            org_status = status("organization")
+            seat_types = {}
+            for seat_type in sorted(set(org.seats) | {k[1] for k in counters if k[0] == "seat_type"}):
+                seat_types[seat_type] = {"spend": views.money(spend("seat_type", seat_type)),
+                                         "limit": status("seat_type", seat_type)}
+            prepaid = self.prepaid(org)
+            credits_out = prepaid and org.credit_balance <= 0
+            members = []
+            for member in repo.members(session, org):
+                counter = counters.get(("individual", member.id))
+                mine = {"organization": org_status, "seat_type": seat_types.get(member.seat_type, {}).get("limit"),
+                        "individual": status("individual", member.id)}
+                reached = [level for level, s in mine.items() if s and s["status"] == "reached"]
+                members.append({
+                    "id": member.id, "name": member.name, "role": member.role, "seat_type": member.seat_type,
+                    "spend": views.money(counter.spend if counter else ZERO),
+                    "included_used": views.money(counter.included if counter else ZERO),
+                    "records": counter.records if counter else 0,
+                    "limit": mine["individual"],
+                    "limits_reached": reached,
+                    "credits_exhausted": credits_out,
+                })
+            return {
+                "organization": org.id, "plan": org.plan, "channel": org.channel, "as_of": day.isoformat(),
+                "period_start": period.isoformat(), "next_period_start": next_period_start(day).isoformat(),
+                "prepaid": prepaid, "credit_balance": views.money(org.credit_balance) if prepaid else None,
+                "spend": views.money(spend("organization")),
+                "limit": org_status,
+                "seat_types": seat_types if "seat_type" in levels else None,
+                "members": members,
+            }

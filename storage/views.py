@@ -1,0 +1,102 @@
+"""Stored rows as JSON-safe dicts: amounts as exact decimal text (engine's
+``fmt``: "12.5", "0.000001"), invoice amounts with two decimals ("12.50"),
+dates and times ISO 8601. The same text a first response had is what a
+retry gets back."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from engine.money import fmt
+
+from .models import Charge, CreditEntry, Limit, Member, Notification, Organization, SeatChange, UsageRecord
+
+TOKEN_COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache_write_5m": "cache_write_5m_tokens",
+                 "cache_write_1h": "cache_write_1h_tokens", "cache_read": "cache_read_tokens"}
+
+
+def money(amount: Decimal | None) -> str | None:
+    return None if amount is None else fmt(amount)
+
+
+def cents(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def plain(value):
+    """Decimals as exact text, dates as ISO: like the engine's decisions."""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, (date, datetime)):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def organization(org: Organization, prepaid: bool, assigned: dict[str, int]) -> dict:
+    return {
+        "id": org.id, "name": org.name, "plan": org.plan, "channel": org.channel,
+        "term_start": iso(org.term_start), "renewal_date": iso(org.renewal_date),
+        "seats": org.seats, "seats_assigned": {t: assigned.get(t, 0) for t in org.seats},
+        "hipaa_seats": org.hipaa_seats, "extra_usage": org.extra_usage,
+        "prepaid": prepaid, "credit_balance": money(org.credit_balance) if prepaid else None,
+        "closed_through": iso(org.closed_through), "created_at": iso(org.created_at),
+    }
+
+
+def member(m: Member) -> dict:
+    return {"id": m.id, "name": m.name, "email": m.email, "role": m.role, "seat_type": m.seat_type,
+            "created_at": iso(m.created_at)}
+
+
+def limit(row: Limit) -> dict:
+    return {"level": row.level, "subject": row.subject or None,
+            "limit": "unlimited" if row.amount is None else fmt(row.amount), "updated_at": iso(row.updated_at)}
+
+
+def credit_entry(entry: CreditEntry, member_id: str | None) -> dict:
+    return {"id": entry.pk, "kind": entry.kind, "amount": money(entry.amount),
+            "balance_after": money(entry.balance_after), "member": member_id,
+            "usage_id": entry.usage_record_pk, "created_at": iso(entry.created_at)}
+
+
+def usage(record: UsageRecord, member_id: str) -> dict:
+    return {"id": record.pk, "idempotency_key": record.idempotency_key, "member": member_id,
+            "product": record.product, "model": record.model, "seat_type": record.seat_type,
+            "tokens": {name: getattr(record, column) for name, column in TOKEN_COLUMNS.items()},
+            "occurred_at": iso(record.occurred_at), "period_start": iso(record.period_start),
+            "cost": money(record.cost), "billed": money(record.billed), "included": money(record.included),
+            "recorded_at": iso(record.recorded_at)}
+
+
+def notification(n: Notification, member_id: str | None) -> dict:
+    return {"id": n.pk, "type": "spend_threshold", "period_start": iso(n.period_start), "level": n.level,
+            "subject": n.subject or None, "threshold_pct": n.threshold_pct, "spend": money(n.spend),
+            "limit": money(n.limit), "member": member_id, "usage_id": n.usage_record_pk,
+            "sent_at": iso(n.created_at)}
+
+
+def charge(c: Charge) -> dict:
+    return {"kind": c.kind, "item": c.item, "quantity": c.quantity, "unit_price": money(c.unit_price),
+            "months": c.months, "amount": money(c.amount), "period_start": iso(c.period_start)}
+
+
+def seat_change(change: SeatChange, names: dict[int, str], charges: list[Charge]) -> dict:
+    import json
+    return {"id": change.pk, "kind": change.kind, "status": change.status, "seat_type": change.seat_type,
+            "to_seat_type": change.to_seat_type, "count": change.count, "hipaa": change.hipaa,
+            "member": names.get(change.member_pk), "actor": names.get(change.actor_pk),
+            "effective_on": iso(change.effective_on), "charged": money(change.charged),
+            "charges": [charge(c) for c in charges],
+            "detail": json.loads(change.detail) if change.detail else None, "created_at": iso(change.created_at)}
