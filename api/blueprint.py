@@ -14,6 +14,9 @@ from .errors import PROBLEM, ApiError, from_webargs
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 422
+    # Every location follows its schema's `unknown` (RAISE): a mistyped query
+    # parameter (?explian=true) is an error, as a mistyped body field is.
+    DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
 
     def _raw_load_json(self, req):
         from .jsonio import read_json
