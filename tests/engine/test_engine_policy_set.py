@@ -111,7 +111,8 @@ def test_a_rule_error_points_at_the_exact_column(tmp_path):
 
 def test_a_syntax_error_and_a_schema_error_in_other_files_are_both_reported(tmp_path):
     root = copy_policies(tmp_path)
-    edit(root, "rules/seats.yaml", "cites: [S3, S1]\n    on: [seats_added]\n", "cites: [S3, S1]\n    on: [seats_added\n")
+    edit(root, "rules/seats.yaml", "cites: [S3, S1]\n    on: [seats_added]\n",
+         "cites: [S3, S1]\n    on: [seats_added\n")
     schema_line = edit(root, "plans/legacy_chat_code.yaml", "usage: pooled", "usage: pool")
     codes = {(Path(f.location.file).name, f.code) for f in load_error(root).findings}
     assert ("seats.yaml", "yaml_syntax") in codes
@@ -181,9 +182,11 @@ def test_a_file_that_is_not_utf8(tmp_path):
     assert [f.code for f in load_error(root).findings] == ["encoding"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: yaml_source._Builder.scalar int branch raises ValueError on "
-                   "`1:30` (YAML 1.1 sexagesimal int), which escapes load_policy_set as a crash instead of a "
-                   "located PolicyError finding")
+@pytest.mark.xfail(
+    strict=True, raises=ValueError,
+    reason="engine bug: yaml_source._Builder.scalar int branch raises ValueError on `1:30` (YAML 1.1 "
+           "sexagesimal int), which escapes load_policy_set as a crash instead of a located PolicyError "
+           "finding")
 def test_a_sexagesimal_value_is_a_finding_not_a_crash(tmp_path):
     root = copy_policies(tmp_path)
     edit(root, "seat_prices.yaml", "chat: 30 ", "chat: 1:30 ")
