@@ -1,6 +1,1001 @@
-"""Static checks beyond the schema (see `tariff validate`)."""
+"""Static checks beyond the schema (see `tariff validate`).
+
+A policy set that loads is well-formed; this module asks whether it makes
+sense. Every finding carries its place (``file:line:col``); errors fail
+validation, warnings do not.
+
+Conditions are checked by reasoning over their values, not by running them.
+Each rule's `when` becomes a disjunction of conjunctions of tests; a
+conjunction is analysed against what a decision of one plan, event type and
+channel can contain: which facts are provided (durable_rules never matches a
+test on an absent field, even `ne`), and which values they can take (the
+plan's channels and seat types, its prepaid channels, ...). That gives:
+
+- a rule that can never fire (its tests contradict each other, or test a fact
+  its events never carry, or a value its plans never have),
+- a rule whose effects never stand (it charges or notifies, but no rule that
+  allows can fire with it, or a refusal always fires with it),
+- pairs of rules that conflict (one allows, another blocks or refuses
+  whenever the first applies), that shadow one another (same effects under a
+  weaker condition), or that do the same thing twice (two charges, two state
+  changes, two notifications, two transitions in one decision).
+
+The rest checks the rate card and seat prices (order, retirements, long
+context tiers, the first priced day), the limit hierarchy (levels a plan
+lists but never enforces, reasons about levels a plan lacks) and definitions
+nothing uses. Every check is pinned by a golden case in fixtures/bad_policies/.
+"""
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-def lint(policy) -> list:
-    return []
+from . import facts as F
+from .decision import DEFAULT_DENY
+from .findings import ERROR, WARNING, Finding, Location, sort_findings
+from .money import fmt, to_nano
+from .policy_schema import FILE_KINDS, schema_for
+from .request import SYSTEM_EVENTS, TERM_EVENTS
+from .templates import combinations, substitute
+from .where import Where
+
+# Every finding this module makes: code -> severity.
+CODES = {
+    # rate card and seat prices
+    "entries_out_of_order": WARNING,
+    "unknown_retired_model": ERROR,
+    "retired_model_repriced": WARNING,
+    "long_context_dropped": WARNING,
+    "rate_card_gap": ERROR,
+    # rules
+    "unknown_value": ERROR,
+    "contradictory_conditions": ERROR,
+    "never_fires": ERROR,
+    "never_fires_on_event": WARNING,
+    "effects_never_stand": ERROR,
+    "conflicting_rules": ERROR,
+    "shadowed_rule": WARNING,
+    "duplicate_effect": ERROR,
+    "effect_not_for_event": ERROR,
+    "context_value_unavailable": WARNING,
+    # limit hierarchy and renewals
+    "unknown_level": ERROR,
+    "duplicate_level": ERROR,
+    "limit_level_unenforced": ERROR,
+    "limit_level_not_on_plan": ERROR,
+    "resume_level_not_on_plan": ERROR,
+    "renewal_channel": ERROR,
+    "missing_renewal_target": ERROR,
+    # definitions nothing uses
+    "unused_definition": WARNING,
+}
+
+USAGE_EVENTS = ("usage", "usage_precheck")
+
+# Effects that only stand when the decision allows (decision.assemble).
+ALLOW_DEPENDENT = ("allow", "charge", "notify", "transition", "apply")
+
+# Pricing functions and state changes only make sense for some events: on any
+# other they charge nothing, charge for the wrong thing, or fail at run time.
+CHARGE_EVENTS = {
+    "usage": {"usage"},
+    "included_usage": {"usage"},
+    "extra_usage": {"usage"},
+    "seats_added": {"seats_added"},
+    "seat_upgrade": {"seat_type_change"},
+    "term_seats": {"renewal"},
+}
+APPLY_EVENTS = {
+    "record_usage": {"usage"},
+    "consume_credits": {"usage"},
+    "add_credits": {"credit_purchase"},
+    "set_limit": {"limit_change"},
+    "add_seats": {"seats_added"},
+    "remove_seats": {"seat_removal"},
+    "change_seat_type": {"seat_type_change"},
+}
+# Context values that are empty on some events (context._values).
+CONTEXT_VALUE_EVENTS = {
+    "seat_type_with_product": set(USAGE_EVENTS),
+    "renewal_date": TERM_EVENTS,  # needs the term's start, required only for these
+}
+CONTEXT_VALUE_NEEDS = {
+    "seat_type_with_product": "it is the seat type offering the event's product",
+    "renewal_date": "it needs organization.term_start, which those requests need not carry",
+}
+
+# Lower bounds of numeric facts (in their engine units: nano-USD or whole numbers).
+_NON_NEGATIVE = {"estimate", "usage_cost", "included_remaining", "new_limit", "amount"}
+for _level in F.LEVELS:
+    _NON_NEGATIVE |= {f"{_level}_limit", f"{_level}_spend", f"{_level}_spend_after", f"{_level}_pct",
+                      f"{_level}_notified_pct"}
+_MINIMUM = {**{name: 0 for name in _NON_NEGATIVE}, "count": 1}
+
+
+# ---------------------------------------------------------------------------
+# Conditions as data
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`{field: other}`: a comparison with another fact."""
+    name: str
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One test: `field op value`, with where it is written."""
+    field: str
+    op: str  # eq ne lt lte gt gte in not_in exists
+    value: object  # engine units; a tuple for in/not_in; Ref; None for exists
+    text: str  # as written (substituted), for messages
+    where: Where  # the field's key
+    value_where: Where  # the literal (a list's items are value_where / i)
+
+    @property
+    def fields(self) -> tuple:
+        return (self.field, self.value.name) if isinstance(self.value, Ref) else (self.field,)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _engine_value(field_name: str, value):
+    """A literal in the units the engine compares (money in nano-USD)."""
+    if F.FIELDS.get(field_name) == F.MONEY and not isinstance(value, bool):
+        return to_nano(Decimal(value))
+    return value
+
+
+def parse_when(when, where: Where, binding: dict) -> list[tuple]:
+    """`when` as a disjunction (list) of conjunctions (tuples of Atoms)."""
+    if not when:
+        return [()]
+
+    def block(mapping, here: Where) -> list[tuple]:
+        result = [()]
+        for raw_key, raw_test in mapping.items():
+            key = substitute(raw_key, binding)
+            at = here / raw_key
+            if key in ("any", "all"):
+                branches = [block(sub, at / i) for i, sub in enumerate(raw_test)]
+                if key == "any":
+                    alternatives = [conj for branch in branches for conj in branch]
+                else:
+                    alternatives = [sum(parts, ()) for parts in itertools.product(*branches)]
+                result = [a + b for a in result for b in alternatives]
+            else:
+                atoms = tuple(_atoms(key, substitute(raw_test, binding), at))
+                result = [conj + atoms for conj in result]
+        return result
+
+    return block(when, where)
+
+
+def _atoms(name: str, test, at: Where):
+    if not isinstance(test, dict):
+        yield Atom(name, "eq", _engine_value(name, test), f"{name}: {_shown(test)}", at, at)
+        return
+    for op, operand in test.items():
+        text = f"{name}: {{{op}: {_shown(operand)}}}"
+        if isinstance(operand, dict) and set(operand) == {"field"}:
+            yield Atom(name, op, Ref(operand["field"]), text, at, at / op)
+        elif op in ("in", "not_in"):
+            yield Atom(name, op, tuple(_engine_value(name, v) for v in operand), text, at, at / op)
+        elif op == "exists":
+            yield Atom(name, op, None, text, at, at / op)
+        else:
+            yield Atom(name, op, _engine_value(name, operand), text, at, at / op)
+
+
+# ---------------------------------------------------------------------------
+# Domains: the values a fact can take
+
+
+@dataclass(frozen=True)
+class Num:
+    """Whole numbers in [lo, hi] minus ``excluded``, or only ``values``."""
+    lo: int | None = None
+    hi: int | None = None
+    excluded: frozenset = frozenset()
+    values: frozenset | None = None
+
+    def normal(self) -> "Num":
+        if self.values is not None:
+            kept = frozenset(v for v in self.values if self._within(v) and v not in self.excluded)
+            return Num(None, None, frozenset(), kept)
+        return self
+
+    def _within(self, v) -> bool:
+        return (self.lo is None or v >= self.lo) and (self.hi is None or v <= self.hi)
+
+    def restrict(self, op: str, value) -> "Num":
+        lo, hi, excluded, values = self.lo, self.hi, self.excluded, self.values
+        if op == "eq":
+            values = frozenset({value}) if values is None else values & {value}
+        elif op == "in":
+            values = frozenset(value) if values is None else values & set(value)
+        elif op == "ne":
+            excluded = excluded | {value}
+        elif op == "not_in":
+            excluded = excluded | set(value)
+        elif op in ("lt", "lte"):
+            top = value - 1 if op == "lt" else value
+            hi = top if hi is None else min(hi, top)
+        elif op in ("gt", "gte"):
+            bottom = value + 1 if op == "gt" else value
+            lo = bottom if lo is None else max(lo, bottom)
+        return Num(lo, hi, excluded, values).normal()
+
+    @property
+    def empty(self) -> bool:
+        if self.values is not None:
+            return not self.values
+        if self.lo is not None and self.hi is not None:
+            if self.lo > self.hi:
+                return True
+            return self.hi - self.lo < len(self.excluded) and \
+                all(v in self.excluded for v in range(self.lo, self.hi + 1))
+        return False
+
+    def within(self, other: "Num") -> bool:
+        """Every value of self is a value of other."""
+        if self.empty:
+            return True
+        if self.values is not None:
+            return all(other.holds(v) for v in self.values)
+        if other.values is not None:
+            return False
+        if other.lo is not None and (self.lo is None or self.lo < other.lo):
+            return False
+        if other.hi is not None and (self.hi is None or self.hi > other.hi):
+            return False
+        return all(not self._within(v) or v in self.excluded for v in other.excluded)
+
+    def holds(self, v) -> bool:
+        return self._within(v) and v not in self.excluded and (self.values is None or v in self.values)
+
+
+def _restrict_set(domain: frozenset, op: str, value) -> frozenset:
+    if op == "eq":
+        return domain & {value}
+    if op == "ne":
+        return domain - {value}
+    if op == "in":
+        return domain & set(value)
+    if op == "not_in":
+        return domain - set(value)
+    return domain  # exists; order comparisons do not apply to text and booleans
+
+
+# How two facts compare: the orderings still possible, of {<, =, >}.
+_ORDER = {"lt": {"<"}, "lte": {"<", "="}, "gt": {">"}, "gte": {">", "="}, "eq": {"="}, "ne": {"<", ">"}}
+_FLIP = {"<": ">", ">": "<", "=": "="}
+_ALL_ORDERS = frozenset({"<", "=", ">"})
+
+ALWAYS, MAYBE = "always", "maybe"
+
+
+@dataclass
+class Scope:
+    """What decisions of one plan, event type and channel can contain."""
+    plan: object | None
+    event: str | None
+    channel: str | None
+    domains: dict  # fact -> frozenset (text, booleans) or Num
+    presence: dict  # fact -> ALWAYS | MAYBE; absent: never provided
+
+    def domain(self, name: str):
+        if name in self.domains:
+            return self.domains[name]
+        return Num(_MINIMUM.get(name)) if F.FIELDS.get(name) in (F.MONEY, F.INT, F.PCT) else frozenset()
+
+
+@dataclass
+class Analysis:
+    ok: bool
+    culprit: Atom | None = None
+    reason: str = ""
+    domains: dict = field(default_factory=dict)
+    orders: dict = field(default_factory=dict)
+    tested: set = field(default_factory=set)
+
+
+def analyse(conj: tuple, scope: Scope) -> Analysis:
+    """Can every test of ``conj`` hold at once in ``scope``?"""
+    result = Analysis(True)
+    seen: dict[str, list] = {}
+    for atom in conj:
+        for name in atom.fields:
+            if name not in scope.presence:
+                return Analysis(False, atom, f"`{name}` is never provided")
+        result.tested.update(atom.fields)
+        if isinstance(atom.value, Ref):
+            a, b = atom.field, atom.value.name
+            orders = _ORDER[atom.op] if a <= b else {_FLIP[o] for o in _ORDER[atom.op]}
+            key = (min(a, b), max(a, b))
+            result.orders[key] = result.orders.get(key, _ALL_ORDERS) & orders
+            if not result.orders[key]:
+                return Analysis(False, atom, f"`{atom}` contradicts {_others(seen.get(key), atom)}")
+            seen.setdefault(key, []).append(atom)
+            continue
+        before = result.domains.get(atom.field, scope.domain(atom.field))
+        after = before.restrict(atom.op, atom.value) if isinstance(before, Num) \
+            else _restrict_set(before, atom.op, atom.value)
+        result.domains[atom.field] = after
+        if _is_empty(after):
+            earlier = seen.get(atom.field)
+            if earlier:
+                return Analysis(False, atom, f"`{atom}` contradicts {_others(earlier, atom)}")
+            return Analysis(False, atom, f"`{atom}` never holds: {_describe(atom.field, scope.domain(atom.field))}")
+        seen.setdefault(atom.field, []).append(atom)
+    return result
+
+
+def _is_empty(domain) -> bool:
+    return domain.empty if isinstance(domain, Num) else not domain
+
+
+def _others(atoms, atom: Atom) -> str:
+    if not atoms:
+        return "the rule's other tests"
+    same_file = all(a.where.doc is atom.where.doc for a in atoms)
+    return ", ".join(f"`{a}` (line {a.where.key_location.line})" if same_file else f"`{a}` ({a.where.key_location})"
+                     for a in atoms)
+
+
+def _describe(name: str, domain) -> str:
+    if isinstance(domain, Num):
+        return f"`{name}` is never in that range"
+    if not domain:
+        return f"`{name}` has no such value"
+    values = ", ".join(_shown(v) for v in sorted(domain, key=str))
+    return f"`{name}` is only ever {values}" if len(domain) > 1 else f"`{name}` is always {values}"
+
+
+def implies(a: tuple, b: tuple, scope: Scope) -> bool:
+    """Whenever every test of ``a`` holds (in scope), every test of ``b`` holds."""
+    found = analyse(a, scope)
+    if not found.ok:
+        return True
+    for atom in b:
+        for name in atom.fields:
+            if name not in found.tested and scope.presence.get(name) != ALWAYS:
+                return False
+        if isinstance(atom.value, Ref):
+            x, y = atom.field, atom.value.name
+            key = (min(x, y), max(x, y))
+            wanted = _ORDER[atom.op] if x <= y else {_FLIP[o] for o in _ORDER[atom.op]}
+            if not found.orders.get(key, _ALL_ORDERS) <= wanted:
+                return False
+            continue
+        have = found.domains.get(atom.field, scope.domain(atom.field))
+        if isinstance(have, Num):
+            if not have.within(have.restrict(atom.op, atom.value)):
+                return False
+        elif not have <= _restrict_set(have, atom.op, atom.value):
+            return False
+    return True
+
+
+def dnf_sat(dnf: list, scope: Scope) -> bool:
+    return any(analyse(conj, scope).ok for conj in dnf)
+
+
+def dnf_implies(a: list, b: list, scope: Scope) -> bool:
+    return all(any(implies(x, y, scope) for y in b) for x in a if analyse(x, scope).ok)
+
+
+def dnf_overlap(a: list, b: list, scope: Scope) -> bool:
+    return any(analyse(x + y, scope).ok for x in a for y in b)
+
+
+# ---------------------------------------------------------------------------
+# Scopes
+
+
+def _facts_provided(plan, event: str, channel: str) -> dict:
+    """Which facts context.build_context provides for this plan, event and channel.
+
+    Mirrors engine/context.py (tests/tools check the two agree).
+    """
+    out = {name: ALWAYS for name in ("event", "plan", "channel", "prepaid", "extra_usage")}
+    member = MAYBE if event in SYSTEM_EVENTS else ALWAYS
+    out["role"] = out["seat_type"] = member
+    out["mid_term"] = ALWAYS if event in TERM_EVENTS else MAYBE
+    if event in USAGE_EVENTS:
+        out.update({name: ALWAYS for name in ("product", "product_in_seat", "usage_cost", "estimate")})
+        if plan.usage == "included_allowance":
+            out["included_remaining"] = ALWAYS
+        if channel in plan.prepaid_credits:
+            out["credit_balance"] = out["credit_after"] = ALWAYS
+        sources = {"organization": ALWAYS, "individual": ALWAYS, "seat_type": MAYBE}
+        for level in plan.limit_levels:
+            for suffix in ("spend", "spend_after", "notified_pct"):
+                out[f"{level}_{suffix}"] = sources.get(level, MAYBE)
+            out[f"{level}_limit"] = out[f"{level}_pct"] = MAYBE
+    elif event == "limit_change":
+        out.update(level=ALWAYS, level_available=ALWAYS, new_limit=MAYBE)
+    elif event == "credit_purchase":
+        out["amount"] = ALWAYS
+    elif event in ("seats_added", "seat_removal"):
+        out.update(count=ALWAYS, seat_type_on_plan=ALWAYS, hipaa=ALWAYS, hipaa_available=ALWAYS)
+    elif event == "seat_type_change":
+        out.update(seat_type_on_plan=ALWAYS, upgrade=ALWAYS)
+    return out
+
+
+def _text_domains(vocabulary: dict) -> dict:
+    """Every value a text fact can take, from the vocabulary."""
+    return {
+        "event": frozenset(F.EVENTS),
+        "plan": frozenset(vocabulary["plans"]),
+        "channel": frozenset(vocabulary["channels"]),
+        "role": frozenset(vocabulary["roles"]),
+        "seat_type": frozenset(vocabulary["seat_types"]),
+        "product": frozenset(vocabulary["products"]),
+        "level": frozenset(F.LEVELS),
+    }
+
+
+def _bool_domains() -> dict:
+    return {name: frozenset({True, False}) for name, kind in F.FIELDS.items() if kind == F.BOOL}
+
+
+def plan_scope(vocabulary: dict, plan, event: str, channel: str) -> Scope:
+    domains = {**_text_domains(vocabulary), **_bool_domains()}
+    products = {p for ps in plan.seat_types.values() for p in ps}
+    domains.update({
+        "event": frozenset({event}),
+        "plan": frozenset({plan.id}),
+        "channel": frozenset({channel}),
+        "prepaid": frozenset({channel in plan.prepaid_credits}),
+        "seat_type": frozenset(plan.seat_types),
+        "product_in_seat": frozenset({p in ps for ps in plan.seat_types.values()
+                                      for p in vocabulary["products"]}),
+    })
+    if not products:
+        domains["product_in_seat"] = frozenset({False})
+    return Scope(plan, event, channel, domains, _facts_provided(plan, event, channel))
+
+
+def generic_scope(vocabulary: dict, events) -> Scope:
+    """Any plan: only the tests themselves can contradict each other."""
+    domains = {**_text_domains(vocabulary), **_bool_domains(), "event": frozenset(events)}
+    return Scope(None, None, None, domains, {name: MAYBE for name in F.FIELDS})
+
+
+# ---------------------------------------------------------------------------
+# Where rules are written
+
+
+@dataclass
+class Written:
+    """A rule as composed into plans, with its source spec."""
+    rule: object  # policy_set.Rule (the first plan's copy)
+    where: Where  # the spec: rules[i] in its file
+    dnf: list
+    plans: list = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple:
+        return (self.rule.source, self.rule.id)
+
+    @property
+    def location(self) -> Location:
+        return self.rule.location
+
+
+def _kind(doc) -> str | None:
+    schema = schema_for(doc.data)
+    return next((k for k, s in FILE_KINDS.items() if s is schema), None)
+
+
+class _Linter:
+    def __init__(self, policy):
+        self.policy = policy
+        self.vocabulary = policy.vocabulary
+        self.findings: list[Finding] = []
+        self.files: dict[str, list] = {}  # kind -> [(rel, doc, loaded)]
+        for rel, (doc, loaded) in sorted(policy.documents.items()):
+            self.files.setdefault(_kind(doc), []).append((rel, doc, loaded))
+        self.specs = self._specs()
+        self.written: dict[tuple, Written] = {}
+        for plan in policy.plans.values():
+            for rule in plan.rules:
+                key = (rule.source, rule.id)
+                if key not in self.written:
+                    where, binding = self.specs[key]
+                    self.written[key] = Written(rule, where, parse_when(where.doc.data["rules"][where.path[1]]
+                                                                        .get("when"), where / "when", binding))
+                self.written[key].plans.append(plan)
+
+    def _specs(self) -> dict:
+        """(file shown, rule id) -> (Where of the spec, `each` binding)."""
+        out = {}
+        for kind in ("rules", "plan"):
+            for _, doc, _ in self.files.get(kind, []):
+                for i, spec in enumerate(doc.data.get("rules") or []):
+                    for binding in combinations(spec.get("each") or {}):
+                        out[(doc.file, substitute(spec["id"], binding))] = (Where(doc, ("rules", i)), binding)
+        return out
+
+    def add(self, where, code: str, message: str, at_key: bool = False):
+        """A finding at ``where`` (a Location, or a Where: its value, or its key); severity from CODES."""
+        location = where if isinstance(where, Location) else (where.key_location if at_key else where.location)
+        self.findings.append(Finding(location, code, message, CODES[code]))
+
+    def run(self) -> list[Finding]:
+        self.rate_card()
+        self.seat_price_order()
+        self.values_written()
+        self.reachability()
+        self.pairs()
+        self.effects_fit_events()
+        self.limit_hierarchy()
+        self.renewals()
+        self.unused()
+        return self.findings
+
+    # -- rate card and seat prices ------------------------------------------
+
+    def _entries(self, kind: str):
+        """(date, Where of the entry, entry), in the order written, file by file."""
+        out = []
+        for _, doc, loaded in self.files.get(kind, []):
+            for i, entry in enumerate(loaded[kind]):
+                out.append((entry["effective_from"], Where(doc, (kind, i)), entry))
+        return out
+
+    def _order(self, kind: str, entries):
+        previous: dict = {}
+        for day, where, _ in entries:
+            last = previous.get(where.doc.file)
+            if last is not None and day < last[0]:
+                self.add(where / "effective_from", "entries_out_of_order",
+                         f"this {kind} entry takes effect on {day}, before an entry written above it "
+                         f"({last[0]}, line {last[1].line}): add new entries at the end, in date order")
+            if last is None or day >= last[0]:
+                previous[where.doc.file] = (day, (where / "effective_from").location)
+
+    def rate_card(self):
+        entries = self._entries("rate_card")
+        self._order("rate_card", entries)
+        priced: dict = {}  # model -> (date, Where of its rates, has long context)
+        retired: dict = {}  # model -> (date, Where of the retire item)
+        for day, where, entry in sorted(entries, key=lambda e: e[0]):
+            for i, model in enumerate(entry.get("retire", [])):
+                here = where / "retire" / i
+                if model not in priced:
+                    if model in retired:
+                        why = f"it was already retired on {retired[model][0]}"
+                    elif any(model in e["models"] for d, _, e in entries if d > day):
+                        why = "it is only priced from a later date"
+                    else:
+                        why = "it is never priced"
+                    self.add(here, "unknown_retired_model",
+                             f"retire names {model!r}, which has no price in force on {day}: {why}")
+                    continue
+                del priced[model]
+                retired[model] = (day, here)
+            for model, rates in entry["models"].items():
+                here = where / "models" / model
+                if model in retired:
+                    gone = retired.pop(model)[0]
+                    gap = "in the same entry" if gone == day else f"on {gone}"
+                    self.add(here, "retired_model_repriced",
+                             f"{model!r} was retired {gap} and is priced again from {day}: "
+                             + ("the retirement has no effect" if gone == day else
+                                f"usage of it from {gone} to the day before {day} is refused as unknown_model"), at_key=True)
+                before = priced.get(model)
+                if before is not None and before[2] and "long_context" not in rates:
+                    self.add(here, "long_context_dropped",
+                             f"{model!r} is re-priced from {day} without its long_context tier "
+                             f"(line {before[1].key_location.line}): long prompts are billed at the base rates "
+                             "from then on", at_key=True)
+                priced[model] = (day, here, "long_context" in rates)
+        first_rates = min((d for d, _, _ in entries), default=None)
+        first_seats = min((d for d, _, _ in self._entries("seat_prices")), default=None)
+        if first_rates and first_seats and first_rates > first_seats:
+            where = next(w for d, w, _ in entries if d == first_rates)
+            self.add(where / "effective_from", "rate_card_gap",
+                     f"the rate card starts on {first_rates}, but seat prices (and so decisions) start on "
+                     f"{first_seats}: no usage can be priced before {first_rates}")
+
+    def seat_price_order(self):
+        self._order("seat_prices", self._entries("seat_prices"))
+
+    # -- values written in rules -------------------------------------------
+
+    def values_written(self):
+        """Literal values a fact or parameter can never take (typos)."""
+        known = _text_domains(self.vocabulary)
+        levels = set(self.vocabulary["limit_levels"])
+        params = {"level": levels, "seat_type": set(self.vocabulary["seat_types"]),
+                  "as_seat_type": set(self.vocabulary["seat_types"]), "plan": set(self.vocabulary["plans"])}
+        self.bad_values: set = set()
+        for written in self.written.values():
+            for conj in written.dnf:
+                for atom in conj:
+                    if atom.field not in known or isinstance(atom.value, Ref) or atom.op == "exists":
+                        continue
+                    values = atom.value if atom.op in ("in", "not_in") else (atom.value,)
+                    for i, value in enumerate(values):
+                        if value not in known[atom.field]:
+                            at = atom.value_where / i if atom.op in ("in", "not_in") else atom.value_where
+                            self.add(at, "unknown_value", f"`{atom.field}` is never {_shown(value)!r}: it is one of "
+                                     f"{', '.join(sorted(known[atom.field]))}")
+                            self.bad_values.add(written.key)
+            effects = written.rule.effects
+            then = written.where / "then"
+            for group, actions in (("resume", effects.resume), ("notify", effects.notify),
+                                   ("charge", effects.charge),
+                                   ("transition", (effects.transition,) if effects.transition else ())):
+                for i, action in enumerate(actions):
+                    for name, value in action.params:
+                        allowed = params.get(name)
+                        if allowed is None or (isinstance(value, str) and value.startswith("$")) \
+                                or value in allowed:
+                            continue
+                        self.add(self._action_where(then / group, action, i) / name, "unknown_value",
+                                 f"{action.name} {name} {value!r} is not one of {', '.join(sorted(allowed))}")
+
+    @staticmethod
+    def _action_where(where: Where, action, i: int) -> Where:
+        """Where the i-th action of an effect is written (its name key, if it has parameters)."""
+        raw = where.doc.data
+        for key in where.path:
+            raw = raw.get(key) if isinstance(raw, dict) else raw[key] if isinstance(raw, list) else None
+        if isinstance(raw, list):
+            where, raw = where / i, raw[i] if i < len(raw) else None
+        return where / action.name if isinstance(raw, dict) else where
+
+    # -- can a rule fire? ---------------------------------------------------
+
+    def scopes(self, written: Written):
+        for plan in written.plans:
+            for event in written.rule.on:
+                for channel in plan.channels:
+                    yield plan_scope(self.vocabulary, plan, event, channel)
+
+    def reachability(self):
+        self.alive: dict[tuple, set] = {}  # rule key -> {(plan id, event, channel)} where it can fire
+        for key, written in self.written.items():
+            self.alive[key] = set()
+            if key in self.bad_values:
+                continue
+            rule = written.rule
+            generic = generic_scope(self.vocabulary, rule.on)
+            verdicts = [analyse(conj, generic) for conj in written.dnf]
+            if not any(v.ok for v in verdicts):
+                for v in verdicts:
+                    self.add(v.culprit.where, "contradictory_conditions",
+                             f"{v.reason}: rule `{rule.id}` never fires", at_key=True)
+                continue
+            reasons: dict = {}  # (event, reason) -> {plan: channels}
+            for scope in self.scopes(written):
+                found = [analyse(conj, scope) for conj in written.dnf]
+                if any(v.ok for v in found):
+                    self.alive[key].add((scope.plan.id, scope.event, scope.channel))
+                else:
+                    first = next(v for v in found if not v.ok)
+                    reasons.setdefault((scope.event, first.reason), {}).setdefault(scope.plan, set()).add(
+                        scope.channel)
+            if not self.alive[key]:
+                self.add(written.location, "never_fires",
+                         f"rule `{rule.id}` never fires: " + _why(reasons, rule.on))
+                continue
+            for i, event in enumerate(rule.on):
+                if not any(ev == event for _, ev, _ in self.alive[key]):
+                    self.add(written.where / "on" / i, "never_fires_on_event",
+                             f"rule `{rule.id}` never fires on {event} events: " + _why(reasons, [event]))
+
+    # -- pairs of rules -----------------------------------------------------
+
+    def pairs(self):
+        """Conflicts, shadows and effects made twice, plan by plan."""
+        found: dict = {}  # (code, location, message) -> plans
+        stands: set = set()  # rules whose allow-dependent effects can stand somewhere
+        never: dict = {}  # rule key -> (location, message, plans)
+        for plan in self.policy.plans.values():
+            for event in sorted(plan.events):
+                rules = [self.written[(r.source, r.id)] for r in plan.rules_for(event)]
+                for channel in plan.channels:
+                    live = [w for w in rules if (plan.id, event, channel) in self.alive.get(w.key, ())]
+                    scope = plan_scope(self.vocabulary, plan, event, channel)
+                    for w in live:
+                        self._stands(w, live, scope, stands, never)
+                    for a, b in itertools.permutations(live, 2):
+                        self._pair(a, b, scope, found)
+        for key, (location, message, plans) in never.items():
+            if key not in stands:
+                self.add(location, "effects_never_stand", message.replace("{plans}", _plans(plans)))
+        for (code, location, message), plans in found.items():
+            self.add(location, code, message.replace("{plans}", _plans(plans)))
+
+    @staticmethod
+    def _stands(w: Written, live, scope: Scope, stands: set, never: dict):
+        effects = w.rule.effects
+        names = _allow_dependent(effects)
+        if not names or effects.allow:
+            return
+        if effects.block or effects.refuse:
+            message = (f"rule `{w.rule.id}` {'blocks' if effects.block else 'refuses'}, so its "
+                       f"{_words(names)} never stand: they only stand when a decision allows")
+        elif not any(a.rule.effects.allow and a is not w and dnf_overlap(w.dnf, a.dnf, scope) for a in live):
+            message = (f"rule `{w.rule.id}`'s {_words(names)} never stand: no rule that allows "
+                       f"{scope.event} events can fire with it ({{plans}})")
+        else:
+            stop = next((b for b in live if b is not w and (b.rule.effects.block or b.rule.effects.refuse)
+                         and dnf_implies(w.dnf, b.dnf, scope)), None)
+            if stop is None:
+                stands.add(w.key)
+                return
+            message = (f"rule `{w.rule.id}`'s {_words(names)} never stand: rule `{stop.rule.id}` ({stop.location}) "
+                       f"{'refuses' if stop.rule.effects.refuse else 'blocks'} whenever it applies ({{plans}})")
+        never.setdefault(w.key, (w.location, message, set()))[2].add(scope.plan.id)
+
+    def _pair(self, a: Written, b: Written, scope: Scope, out: dict):
+        ea, eb = a.rule.effects, b.rule.effects
+        implied = dnf_implies(a.dnf, b.dnf, scope)
+        same = implied and dnf_implies(b.dnf, a.dnf, scope)
+        stop = "refuses" if eb.refuse else "blocks" if eb.block else None
+        if implied and stop and ea.allow:
+            when = "under the same conditions" if same else f"whenever `{a.rule.id}` applies"
+            message = (f"rule `{a.rule.id}` allows, but rule `{b.rule.id}` ({b.location}) {stop} {when} "
+                       f"({{plans}}): `{a.rule.id}` never takes effect")
+            out.setdefault(("conflicting_rules", a.location, message), set()).add(scope.plan.id)
+        later = (a.location, a.rule.id) > (b.location, b.rule.id)
+        if implied and _adds_nothing(ea, eb) and not (same and _adds_nothing(eb, ea) and not later):
+            when = "the same conditions" if same else "a condition that holds whenever this one does"
+            message = (f"rule `{a.rule.id}` is shadowed by `{b.rule.id}` ({b.location}), which does the same "
+                       f"under {when} ({{plans}})")
+            out.setdefault(("shadowed_rule", a.location, message), set()).add(scope.plan.id)
+        if not later or not dnf_overlap(a.dnf, b.dnf, scope):
+            return  # each pair once, reported at the rule written later
+        for what in _twice(eb, ea):
+            message = (f"rules `{b.rule.id}` ({b.location}) and `{a.rule.id}` can fire in the same decision "
+                       f"({{plans}}) and both {what}")
+            out.setdefault(("duplicate_effect", a.location, message), set()).add(scope.plan.id)
+
+    # -- effects that do not fit the event ----------------------------------
+
+    def effects_fit_events(self):
+        for written in self.written.values():
+            rule, then = written.rule, written.where / "then"
+            for i, action in enumerate(rule.effects.charge):
+                fits = CHARGE_EVENTS.get(action.name)
+                for event in rule.on:
+                    if fits is not None and event not in fits:
+                        self.add(self._action_where(then / "charge", action, i), "effect_not_for_event",
+                                 f"charge {action.name} prices {' and '.join(sorted(fits))} events, not {event}")
+            apply_where = then / "apply"
+            is_list = isinstance(apply_where.doc.data["rules"][written.where.path[1]]["then"].get("apply"), list)
+            for i, name in enumerate(rule.effects.apply):
+                fits = APPLY_EVENTS.get(name)
+                for event in rule.on:
+                    if fits is not None and event not in fits:
+                        self.add(apply_where / i if is_list else apply_where, "effect_not_for_event",
+                                 f"apply {name} records {' and '.join(sorted(fits))} events, not {event}")
+            for group, actions in (("resume", rule.effects.resume), ("notify", rule.effects.notify),
+                                   ("charge", rule.effects.charge),
+                                   ("transition", (rule.effects.transition,) if rule.effects.transition else ())):
+                for i, action in enumerate(actions):
+                    for name, value in action.params:
+                        if not (isinstance(value, str) and value.startswith("$")):
+                            continue
+                        known_on = CONTEXT_VALUE_EVENTS.get(value[1:])
+                        missing = [e for e in rule.on if known_on is not None and e not in known_on]
+                        if missing:
+                            self.add(self._action_where(then / group, action, i) / name, "context_value_unavailable",
+                                     f"{value} is only known for sure on {_words(sorted(known_on))} events; on "
+                                     f"{_words(missing)} events it may be empty ({CONTEXT_VALUE_NEEDS[value[1:]]})")
+
+    # -- limit hierarchy ----------------------------------------------------
+
+    def limit_hierarchy(self):
+        reasons = self.vocabulary["reasons"]
+        levels = self.vocabulary["limit_levels"]
+        voc = self._file("reasons")
+        for code, spec in reasons.items():
+            level = spec.get("level")
+            if level is not None and level not in levels and voc:
+                self.add(Where(voc, ("reasons", code, "level")), "unknown_level",
+                         f"reason {code!r} is about the {level!r} limit, which is not one of limit_levels "
+                         f"({', '.join(levels)})")
+        for plan in self.policy.plans.values():
+            doc = self._plan_doc(plan)
+            first: dict = {}  # level -> index of its first mention
+            for i, level in enumerate(plan.limit_levels):
+                if level in first:
+                    self.add(Where(doc, ("limit_levels", i)), "duplicate_level",
+                             f"{level!r} is already listed at line {Where(doc, ('limit_levels', first[level])).location.line}")
+                first.setdefault(level, i)
+            enforced = set()
+            for rule in plan.rules:
+                written = self.written[(rule.source, rule.id)]
+                alive = any(p == plan.id for p, _, _ in self.alive.get(written.key, ()))
+                code = rule.effects.block or rule.effects.refuse
+                level = reasons.get(code, {}).get("level") if code else None
+                if level is not None and level not in plan.limit_levels:
+                    key = "block" if rule.effects.block else "refuse"
+                    self.add(written.where / "then" / key, "limit_level_not_on_plan",
+                             f"reason {code!r} is about the {level} limit, but plan {plan.id} has no {level} "
+                             f"limit (limit_levels: {', '.join(plan.limit_levels) or 'none'})")
+                elif level is not None and alive:
+                    enforced.add(level)
+                if not alive:
+                    continue
+                for i, action in enumerate(rule.effects.resume):
+                    params = dict(action.params)
+                    if action.name == "raise_limit" and params.get("level") in levels \
+                            and params["level"] not in plan.limit_levels:
+                        self.add(self._action_where(written.where / "then" / "resume", action, i) / "level",
+                                 "resume_level_not_on_plan",
+                                 f"rule `{rule.id}` tells the member to raise the {params['level']} limit, but "
+                                 f"plan {plan.id} has no {params['level']} limit")
+            for level, i in first.items():
+                if level not in enforced:
+                    self.add(Where(doc, ("limit_levels", i)), "limit_level_unenforced",
+                             f"plan {plan.id} lets owners set {_a(level)} limit, but none of its rules blocks at "
+                             f"it (no rule that can fire blocks with a reason whose level is {level})")
+
+    def _file(self, kind: str):
+        files = self.files.get(kind, [])
+        return files[0][1] if files else None
+
+    def _plan_doc(self, plan):
+        return next(doc for _, doc, loaded in self.files.get("plan", []) if loaded["plan"] == plan.id
+                    and doc.file == plan.location.file)
+
+    # -- renewals -----------------------------------------------------------
+
+    def renewals(self):
+        plans = self.policy.plans
+        for plan in plans.values():
+            doc = self._plan_doc(plan)
+            for channel, target in plan.renews_to.items():
+                if target in plans and channel not in plans[target].channels:
+                    self.add(Where(doc, ("renews_to", channel)), "renewal_channel",
+                             f"on {channel} this plan renews to {target}, which is not sold {channel} "
+                             f"({', '.join(plans[target].channels)})")
+            for rule in plan.rules:
+                written = self.written[(rule.source, rule.id)]
+                uses = [(g, i, a) for g, actions in (("resume", rule.effects.resume),
+                                                     ("transition", (rule.effects.transition,)
+                                                      if rule.effects.transition else ()))
+                        for i, a in enumerate(actions) if any(v == "$renewal_plan" for _, v in a.params)]
+                for channel in plan.channels:
+                    if channel in plan.renews_to:
+                        continue
+                    if not any(p == plan.id and c == channel for p, _, c in self.alive.get(written.key, ())):
+                        continue
+                    for group, i, action in uses:
+                        name = next(k for k, v in action.params if v == "$renewal_plan")
+                        self.add(self._action_where(written.where / "then" / group, action, i) / name,
+                                 "missing_renewal_target",
+                                 f"rule `{rule.id}` names $renewal_plan, but plan {plan.id} does not say what it "
+                                 f"renews to on {channel} (renews_to)")
+
+    # -- definitions nothing uses ------------------------------------------
+
+    def unused(self):
+        used = {"reasons": {DEFAULT_DENY}, "resume": set(), "notifications": set(), "transitions": set()}
+        for written in self.written.values():
+            e = written.rule.effects
+            used["reasons"] |= {c for c in (e.block, e.refuse) if c}
+            used["resume"] |= {a.name for a in e.resume}
+            used["notifications"] |= {a.name for a in e.notify}
+            if e.transition:
+                used["transitions"].add(e.transition.name)
+        plans = self.policy.plans.values()
+        seat_types = {s for p in plans for s in p.seat_types}
+        allowance = {s for p in plans if p.usage == "included_allowance" for s in p.seat_types}
+        products = {x for p in plans for ps in p.seat_types.values() for x in ps}
+        in_use = {
+            "plans": set(self.policy.plans), "seat_types": seat_types, "products": products,
+            "channels": {c for p in plans for c in p.channels}, "limit_levels": {lv for p in plans
+                                                                                for lv in p.limit_levels},
+        }
+        voc = self._file("reasons")
+        if voc is not None:
+            words = {"reasons": "reason code", "resume": "resume option", "notifications": "notification",
+                     "transitions": "transition"}
+            for section, names in used.items():
+                for name in self.vocabulary[section]:
+                    if name not in names:
+                        self.add(Where(voc, (section, name)), "unused_definition",
+                                 f"{words[section]} {name!r} is not used by any rule of any plan",
+                                 at_key=True)
+            what = {"plans": "has no plan file", "seat_types": "is not a seat type of any plan",
+                    "products": "is in no plan's seat types", "channels": "is not a channel of any plan",
+                    "limit_levels": "is not a limit level of any plan"}
+            for section, names in in_use.items():
+                for i, name in enumerate(self.vocabulary[section]):
+                    if name not in names:
+                        self.add(Where(voc, (section, i)), "unused_definition",
+                                 f"{section[:-1].replace('_', ' ')} {name!r} {what[section]}")
+        for _, doc, loaded in self.files.get("seat_prices", []):
+            for i, entry in enumerate(loaded["seat_prices"]):
+                for part, wanted, why in (("monthly", seat_types, "no plan has that seat type"),
+                                          ("hipaa_addon_monthly", seat_types, "no plan has that seat type"),
+                                          ("included_usage_monthly", allowance,
+                                           "no plan with included usage has that seat type")):
+                    for seat_type in entry.get(part, {}):
+                        if seat_type not in wanted:
+                            self.add(Where(doc, ("seat_prices", i, part, seat_type)), "unused_definition",
+                                     f"{part} price for {seat_type!r} is never used: {why}", at_key=True)
+
+
+def _allow_dependent(effects) -> list[str]:
+    out = []
+    for name in ALLOW_DEPENDENT[1:]:
+        value = getattr(effects, name)
+        if value:
+            out.append({"charge": "charges", "notify": "notifications", "transition": "transition",
+                        "apply": "state changes"}[name])
+    return out
+
+
+def _adds_nothing(a, b) -> bool:
+    """Whatever ``a`` does, ``b`` does too (and ``a`` makes nothing twice-countable)."""
+    if a.charge or a.apply or a.notify or a.transition:
+        return False  # those are duplicate effects, reported as such
+    return (not a.allow or b.allow) and (not a.block or a.block == b.block) and \
+        (not a.refuse or a.refuse == b.refuse) and set(a.resume) <= set(b.resume)
+
+
+def _twice(a, b):
+    """What two rules firing together would both make."""
+    for name in sorted({x.name for x in a.charge} & {x.name for x in b.charge}):
+        yield f"charge {name}: it is charged twice"
+    for name in sorted(set(a.apply) & set(b.apply)):
+        yield f"apply {name}: the ledger gets it twice"
+    for action in sorted(set(a.notify) & set(b.notify), key=str):
+        yield f"notify {action.name} with the same parameters: it is sent twice"
+    if a.transition and b.transition:
+        yield "announce a transition: a decision keeps only one"
+
+
+def _why(reasons: dict, events) -> str:
+    """Reasons a rule never fires, each with the plans (and channels) it holds for."""
+    out = []
+    for event in events:
+        for (ev, reason), plans in reasons.items():
+            if ev != event:
+                continue
+            where = [plan.id if channels == set(plan.channels) else f"{plan.id} on {_words(sorted(channels))}"
+                     for plan, channels in sorted(plans.items(), key=lambda item: item[0].id)]
+            out.append(f"{reason} for {event} events ({'plan' if len(where) == 1 else 'plans'} {', '.join(where)})")
+    return "; ".join(dict.fromkeys(out))
+
+
+def _words(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _plans(plans: set) -> str:
+    return ("plan " if len(plans) == 1 else "plans ") + ", ".join(sorted(plans))
+
+
+def lint(policy) -> list[Finding]:
+    """Every static finding for a loaded PolicySet, sorted by place."""
+    return sort_findings(_Linter(policy).run())
