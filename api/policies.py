@@ -68,7 +68,7 @@ def validate(body: dict):
                 target.unlink(missing_ok=True)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8", errors="surrogateescape")
+                target.write_text(text, encoding="utf-8", errors="surrogatepass")
         prefix = str(root) + "/"
 
         def shown(finding) -> dict:
