@@ -57,10 +57,15 @@ class OrganizationOps:
             raise InvalidInput.field("channel", f"plan {plan.id} is not sold {channel}")
         return plan, channel
 
-    def _seat_type(self, plan, given: str | None, path: str) -> str:
+    def _seat_type(self, plan, given: str | None, path: str, seats: dict | None = None) -> str:
+        """``given``, checked; when not given, the plan's only seat type, or the
+        only one the organization has ``seats`` of."""
         if given is None:
             if len(plan.seat_types) == 1:
                 return next(iter(plan.seat_types))
+            bought = [seat_type for seat_type, count in (seats or {}).items() if count]
+            if len(bought) == 1:
+                return bought[0]
             raise InvalidInput.field(path, f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
         if given not in plan.seat_types:
             raise InvalidInput.field(path, f"{given!r} is not a seat type of plan {plan.id} "
@@ -76,7 +81,7 @@ class OrganizationOps:
             self._seat_type(plan_obj, seat_type, f"seats.{seat_type}")
         if sum(seats.values()) < 1:
             raise InvalidInput.field("seats", "an organization needs at least one seat (its primary owner's)")
-        owner_seat = self._seat_type(plan_obj, primary_owner.get("seat_type"), "primary_owner.seat_type")
+        owner_seat = self._seat_type(plan_obj, primary_owner.get("seat_type"), "primary_owner.seat_type", seats)
         if seats.get(owner_seat, 0) < 1:
             raise InvalidInput.field("primary_owner.seat_type", f"no {owner_seat} seat for the primary owner")
         if extra_usage and plan_obj.usage != "included_allowance":
@@ -157,7 +162,7 @@ class OrganizationOps:
             org = repo.lock_org(session, org_id)
             who = repo.actor(session, org, actor)
             self._may_manage(who, role)
-            seat_type = self._seat_type(self.plan(org), seat_type, "seat_type")
+            seat_type = self._seat_type(self.plan(org), seat_type, "seat_type", org.seats)
             if repo.find_member(session, org, member_id) is not None:
                 raise Conflict(f"member {member_id!r} exists in organization {org.id!r}", "member_exists")
             self._need_free_seat(session, org, seat_type)

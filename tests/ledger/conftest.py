@@ -1,0 +1,181 @@
+"""Fixtures for the ledger tests: a fresh database per test, on SQLite always
+and on PostgreSQL when TARIFF_TEST_DATABASE_URL is set (each test gets its
+own schema, dropped afterwards).
+
+With TARIFF_REQUIRE_POSTGRES=1 (set by .ci/run) a skipped PostgreSQL test
+fails the session: CI must never pass without having run them.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from engine import Evaluator, load_policy_set  # noqa: E402
+from storage import Database, Ledger, check_ledger, migrate  # noqa: E402
+
+PG_ENV = "TARIFF_TEST_DATABASE_URL"
+REQUIRE_ENV = "TARIFF_REQUIRE_POSTGRES"
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+# -- the CI guard ---------------------------------------------------------
+
+_skipped_postgres: list[str] = []
+_ran_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if "postgres" not in report.keywords:
+        return
+    if report.skipped:
+        _skipped_postgres.append(report.nodeid)
+    elif report.when == "call":
+        _ran_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get(REQUIRE_ENV) != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if _skipped_postgres:
+        message = (f"{REQUIRE_ENV}=1 but {len(_skipped_postgres)} PostgreSQL test(s) were skipped, e.g. "
+                   f"{_skipped_postgres[0]} (is {PG_ENV} set and the server up?)")
+    elif not _ran_postgres:
+        message = f"{REQUIRE_ENV}=1 but no PostgreSQL test ran"
+    else:
+        return
+    if reporter is not None:
+        reporter.write_line(f"FAILED: {message}", red=True, bold=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- databases --------------------------------------------------------------
+
+def postgres_base_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set")
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+class PostgresSchema:
+    """A schema of its own in the test database, dropped on close."""
+
+    def __init__(self):
+        import sqlalchemy
+        self.base = postgres_base_url()
+        self.name = f"tariff_test_{secrets.token_hex(6)}"
+        self.admin = sqlalchemy.create_engine(self.base, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as c:
+            c.exec_driver_sql(f'CREATE SCHEMA "{self.name}"')
+        self.url = with_search_path(self.base, self.name)
+
+    def close(self):
+        with self.admin.connect() as c:
+            c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+        self.admin.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """An empty database of the backend the test is parametrized with."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        return
+    schema = PostgresSchema()
+    try:
+        yield schema.url
+    finally:
+        schema.close()
+
+
+@pytest.fixture
+def database(database_url):
+    migrate(database_url)
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses a database runs on each backend."""
+    if "database_url" in metafunc.fixturenames and not any(
+            m.name == "parametrize" and "database_url" in m.args[0] for m in metafunc.definition.iter_markers()):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+# -- the engine and the ledger ----------------------------------------------
+
+@pytest.fixture(scope="session")
+def evaluator():
+    return Evaluator(load_policy_set(str(REPO_ROOT / "policies")))
+
+
+class Clock:
+    """A settable clock: ``clock.set(2026, 4, 10)``."""
+
+    def __init__(self, when: datetime):
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+    def set(self, *args) -> None:
+        self.when = datetime(*args, 12, tzinfo=timezone.utc) if len(args) == 3 else datetime(*args,
+                                                                                              tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 4, 10, 12, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def ledger(database, evaluator, clock):
+    yield Ledger(database, evaluator, clock=clock)
+    assert check_ledger(database) == [], "totals kept beside the ledger differ from the ledger"
+
+
+# -- helpers ------------------------------------------------------------------
+
+def make_org(ledger, org_id="acme", plan="enterprise_self_serve", seats=None, term_start=date(2026, 1, 1),
+             members=("ana", "ben"), **kwargs) -> dict:
+    plan_obj = ledger.policy.plans[plan]
+    seat_type = next(iter(plan_obj.seat_types))
+    if seats is None:
+        seats = {seat_type: 1 + len(members)}
+    owner_seat = kwargs.pop("owner_seat_type", None)
+    org = ledger.create_organization(id=org_id, name=org_id.title(), plan=plan, term_start=term_start, seats=seats,
+                                     primary_owner={"id": "pat", **({"seat_type": owner_seat} if owner_seat else {})},
+                                     **kwargs)
+    for member in members:
+        if isinstance(member, tuple):
+            member_id, member_seat = member
+            ledger.add_member(org_id, actor="pat", id=member_id, seat_type=member_seat)
+        else:
+            ledger.add_member(org_id, actor="pat", id=member)
+    return org
+
+
+@pytest.fixture
+def new_org(ledger):
+    def factory(*args, **kwargs):
+        return make_org(ledger, *args, **kwargs)
+    return factory

@@ -1,0 +1,111 @@
+"""The storage layer itself: migrations, exact money columns, configuration."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from storage import Database, database_url as default_url, head_revision, migrate
+from storage.models import Base, Organization
+from storage.schema import current_revision
+
+from conftest import REPO_ROOT
+
+
+def test_migrate_creates_every_table_and_is_idempotent(database_url):
+    assert migrate(database_url) == head_revision()
+    assert migrate(database_url) == head_revision()  # a second start finds the schema at head
+    db = Database(database_url)
+    try:
+        tables = set(inspect(db.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        assert current_revision(db) == head_revision()
+    finally:
+        db.dispose()
+
+
+def test_the_migrations_match_the_models(database):
+    """Autogenerate finds nothing to do: the shipped migration is the models' schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    with database.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_several_processes_migrating_at_once_agree(database_url):
+    """Every gunicorn worker migrates at start-up; they must not trip over each other."""
+    code = "import sys; from storage import migrate; print(migrate(sys.argv[1]))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, database_url], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert {out.strip() for out, _ in results} == {head_revision()}
+
+
+def test_sqlite_stores_money_as_exact_integers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'money.sqlite3'}"
+    migrate(url)
+    db = Database(url)
+    amounts = [Decimal("0.000000001"), Decimal("0.1"), Decimal("123456789.123456789"), Decimal("-5.5")]
+    try:
+        from datetime import date, datetime, timezone
+        now = datetime.now(timezone.utc)
+        with db.write() as s:
+            for i, amount in enumerate(amounts):
+                s.add(Organization(id=f"o{i}", name="x", plan="p", channel="c", term_start=date(2026, 1, 1),
+                                   renewal_date=date(2027, 1, 1), credit_balance=amount, created_at=now,
+                                   updated_at=now))
+        with db.read() as s:
+            raw = s.execute(text("SELECT typeof(credit_balance), credit_balance FROM organizations ORDER BY pk")).all()
+            assert [t for t, _ in raw] == ["integer"] * 4
+            assert [v for _, v in raw] == [1, 100_000_000, 123456789123456789, -5_500_000_000]
+            back = s.execute(select(Organization.credit_balance).order_by(Organization.pk)).scalars().all()
+            assert back == amounts
+            total = s.execute(select(text("SUM(credit_balance)")).select_from(Organization)).scalar()
+            assert total == int(sum(amounts) * 10**9) == 123456783723456790  # integer nano-dollars: exact
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("bad, error", [(0.1, TypeError), (Decimal("0.0000000001"), ValueError)])
+def test_money_refuses_floats_and_sub_nano_amounts(database, bad, error):
+    from datetime import date, datetime, timezone
+    now = datetime.now(timezone.utc)
+    with pytest.raises(Exception) as caught:
+        with database.write() as s:
+            s.add(Organization(id="bad", name="x", plan="p", channel="c", term_start=date(2026, 1, 1),
+                               renewal_date=date(2027, 1, 1), credit_balance=bad, created_at=now, updated_at=now))
+    assert isinstance(caught.value, error) or isinstance(getattr(caught.value, "orig", None), error)
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_postgres_money_columns_are_numeric(database):
+    with database.read() as s:
+        kind = s.execute(text("SELECT data_type, numeric_scale FROM information_schema.columns "
+                              "WHERE table_name = 'usage_records' AND column_name = 'billed' "
+                              "AND table_schema = current_schema()")).one()
+    assert tuple(kind) == ("numeric", 9)
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    try:
+        with db.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+            assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        db.dispose()
+
+
+def test_database_url_defaults_to_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("TARIFF_DATABASE_URL", raising=False)
+    assert default_url(tmp_path / "inst") == f"sqlite:///{tmp_path / 'inst' / 'tariff.sqlite3'}"
+    assert (tmp_path / "inst").is_dir()
+    monkeypatch.setenv("TARIFF_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert default_url(tmp_path) == "postgresql+psycopg://u@h/db"
