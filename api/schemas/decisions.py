@@ -25,8 +25,12 @@ class DecisionInput(fields.Raw):
     """A decision request inside a batch: validated by the engine per item."""
 
 
-def document_fields(converter, field, **kwargs) -> dict:
-    """apispec attribute function: how tariff's own fields look in OpenAPI."""
+def document_fields(converter, field, ret=None, **kwargs) -> dict:
+    """apispec attribute function: how tariff's own fields look in OpenAPI.
+    Amounts are strings there, so numeric bounds (minimum) do not apply."""
+    if isinstance(field, Money) and ret is not None:
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "format"):
+            ret.pop(key, None)
     if isinstance(field, Limit):
         return dict(LIMIT)
     if isinstance(field, Money):

@@ -139,3 +139,34 @@ def test_input_errors_are_counted(client, post_json, request_body):
     post_json(client, URL, payload)
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'tariff_decision_input_errors_total{code="unknown_plan"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("field, value", [("as_of", "9999-12-31"), ("as_of", "99981231"),
+                                          ("organization.term_start", "9999-06-01")])
+def test_dates_at_the_end_of_the_calendar_are_422_not_500(client, post_json, request_body, field, value):
+    payload = request_body()
+    if "." in field:
+        payload["organization"]["term_start"] = value
+    else:
+        payload["as_of"] = value
+    body = problem(post_json(client, URL, payload), 422, "invalid_request")
+    assert field in body["errors"]
+
+
+def test_the_date_guard_does_not_refuse_ordinary_dates(client, post_json, request_body):
+    payload = request_body()
+    payload["organization"]["term_start"] = "2025-06-01"
+    assert post_json(client, URL, payload).status_code == 200
+
+
+@pytest.mark.parametrize("tokens, spend", [(10 ** 30, "10"), (10 ** 18, "10"), (10 ** 6, "999999999.99")])
+def test_amounts_beyond_the_engines_range_are_422_not_500(client, post_json, request_body, tokens, spend):
+    payload = request_body("within")
+    payload["organization"]["spend"] = spend
+    payload["organization"]["limit"] = "unlimited"
+    payload["event"] = {"type": "usage", "product": "chat", "model": "claude-haiku-4-5", "tokens": {"output": tokens}}
+    response = post_json(client, URL, payload)
+    assert response.status_code in (200, 422), response.get_data(as_text=True)
+    if tokens > 10 ** 6:
+        assert response.status_code == 422
+        assert response.get_json()["code"] in ("amount_out_of_range", "invalid_request")
