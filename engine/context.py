@@ -130,6 +130,14 @@ def _values(ctx: Context) -> None:
         if ctx.as_of < term_start:
             _fail("as_of", f"is before the term's start ({term_start.isoformat()})")
         ctx.months_remaining = periods.months_remaining(ctx.as_of, term_start)
+        renewal = ctx.values["renewal_date"]
+        if ctx.event["type"] == "renewal" and ctx.as_of < renewal:
+            _fail("as_of", f"the term renews on {renewal.isoformat()}; a renewal cannot happen before "
+                  "(an earlier move goes through sales: early_migration)")
+    for seat_type in ctx.organization.get("seats") or {}:
+        if seat_type not in ctx.plan.seat_types:
+            _fail(f"organization.seats.{seat_type}", f"not a seat type of plan {ctx.plan.id} "
+                  f"({', '.join(ctx.plan.seat_types)})")
 
 
 def _usage(ctx: Context, fact: dict) -> None:
@@ -140,6 +148,7 @@ def _usage(ctx: Context, fact: dict) -> None:
     seat_type = fact["seat_type"]
     fact["product"] = product
     fact["product_in_seat"] = product in plan.seat_types[seat_type]
+    fact["product_on_plan"] = any(product in products for products in plan.seat_types.values())
     with_product = [s for s, products in plan.seat_types.items() if product in products]
     ctx.values["seat_type_with_product"] = min(with_product, key=lambda s: ctx.seat_prices.monthly.get(s, ZERO)) \
         if with_product else None

@@ -148,14 +148,14 @@ def _notification(ctx: Context, action) -> dict:
     if state is not None:
         out["spend"] = state.spend_after
         out["limit"] = state.limit
-    if ctx.member and params.get("level") in ("individual", "seat_type"):
+    if ctx.member and params.get("level") == "individual":
         out["member"] = ctx.member.get("id")
     return out
 
 
 # What each state change carries, for whoever keeps the books.
 CHANGES = {
-    "record_usage": lambda c: {"model": c.model, "product": c.event["product"], "cost": c.usage_cost,
+    "record_usage": lambda c: {"member": (c.member or {}).get("id"), "model": c.model, "product": c.event["product"], "cost": c.usage_cost,
                                "billed": c.billed, "included": c.included_part},
     "consume_credits": lambda c: {"amount": c.billed},
     "add_credits": lambda c: {"amount": c.event["amount"]},

@@ -29,4 +29,6 @@ class Evaluator:
         key = (ctx.plan.id, ctx.event["type"])
         fired = self.runtime.evaluate(ruleset_name(self.policy, *key), ctx.fact)
         rules = self._rules[key]
-        return assemble(ctx, [r for _, r in sorted(rules[name] for name in fired)])
+        # durable_rules fires a rule once per true branch of an `any:`; a rule
+        # applies once, so duplicates are dropped.
+        return assemble(ctx, [r for _, r in sorted(rules[name] for name in set(fired))])

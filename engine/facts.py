@@ -19,6 +19,7 @@ FIELDS: dict[str, str] = {
     "seat_type": STR,
     "product": STR,
     "product_in_seat": BOOL,
+    "product_on_plan": BOOL,
     "prepaid": BOOL,
     "mid_term": BOOL,
     "credit_balance": MONEY,

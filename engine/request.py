@@ -114,7 +114,7 @@ class EventSchema(Strict):
     seat_type = fields.String()
     count = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     hipaa = fields.Boolean()
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")
     to = fields.String()
     level = fields.String(validate=validate.OneOf(F.LEVELS))
     limit = Limit()
@@ -126,7 +126,7 @@ class EventSchema(Strict):
         if spec is None:
             return
         required, optional = spec
-        present = {"from" if k == "from_" else k for k in data} - {"type"}
+        present = set(data) - {"type"}
         errors = {name: ["Missing data for required field."] for name in sorted(required - present)}
         for name in sorted(present - required - optional):
             errors[name] = [f"not a field of a {data['type']} event"]

@@ -169,9 +169,7 @@ def _short(items):
 def _same(expected, actual) -> bool:
     if expected is None or actual is None or isinstance(expected, bool) or isinstance(actual, bool):
         return expected == actual
-    if isinstance(expected, (int, Decimal)) or isinstance(actual, (int, Decimal)):
-        try:
-            return Decimal(str(expected)) == Decimal(str(actual))
-        except InvalidOperation:
-            return False
-    return str(expected) == str(actual)
+    try:  # amounts compare as exact decimals, quoted or not: "0.10" == 0.1
+        return Decimal(str(expected)) == Decimal(str(actual))
+    except InvalidOperation:
+        return str(expected) == str(actual)
