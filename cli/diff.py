@@ -83,7 +83,7 @@ def render_text(report, show_all: bool = False) -> list[str]:
              f"({report.new.version[:12]})",
              f"{report.events} events replayed, {len(groups)} organization/plan groups, "
              f"{len(groups) - len([g for g in groups if g.changed])} unchanged"
-             + (f", {sum(report.invalid.values())} invalid requests ({_counts(report.invalid)})"
+             + (f", {sum(report.invalid.values())} invalid request(s) ({_counts(report.invalid)})"
                 if report.invalid else ""),
              ""]
     total_row = {**_row(totals), "organization": "TOTAL", "plan": "", "newly blocked": str(len(totals.newly_blocked)),

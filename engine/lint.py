@@ -73,8 +73,9 @@ CODES = {
 
 USAGE_EVENTS = ("usage", "usage_precheck")
 
-# Effects that only stand when the decision allows (decision.assemble).
-ALLOW_DEPENDENT = ("allow", "charge", "notify", "transition", "apply")
+# Effects that only stand when the decision allows (decision.assemble), as named in messages.
+ALLOW_DEPENDENT = {"charge": "charges", "notify": "notifications", "transition": "transition",
+                   "apply": "state changes"}
 
 # Pricing functions and state changes only make sense for some events: on any
 # other they charge nothing, charge for the wrong thing, or fail at run time.
@@ -391,10 +392,6 @@ def implies(a: tuple, b: tuple, scope: Scope) -> bool:
     return True
 
 
-def dnf_sat(dnf: list, scope: Scope) -> bool:
-    return any(analyse(conj, scope).ok for conj in dnf)
-
-
 def dnf_implies(a: list, b: list, scope: Scope) -> bool:
     return all(any(implies(x, y, scope) for y in b) for x in a if analyse(x, scope).ok)
 
@@ -417,7 +414,8 @@ def _facts_provided(plan, event: str, channel: str) -> dict:
     out["role"] = out["seat_type"] = member
     out["mid_term"] = ALWAYS if event in TERM_EVENTS else MAYBE
     if event in USAGE_EVENTS:
-        out.update({name: ALWAYS for name in ("product", "product_in_seat", "usage_cost", "estimate")})
+        out.update({name: ALWAYS for name in ("product", "product_in_seat", "product_on_plan", "usage_cost",
+                                              "estimate")})
         if plan.usage == "included_allowance":
             out["included_remaining"] = ALWAYS
         if channel in plan.prepaid_credits:
@@ -466,6 +464,7 @@ def plan_scope(vocabulary: dict, plan, event: str, channel: str) -> Scope:
         "seat_type": frozenset(plan.seat_types),
         "product_in_seat": frozenset({p in ps for ps in plan.seat_types.values()
                                       for p in vocabulary["products"]}),
+        "product_on_plan": frozenset({p in products for p in vocabulary["products"]}),
     })
     if not products:
         domains["product_in_seat"] = frozenset({False})
@@ -692,16 +691,16 @@ class _Linter:
                     self.alive[key].add((scope.plan.id, scope.event, scope.channel))
                 else:
                     first = next(v for v in found if not v.ok)
-                    reasons.setdefault((scope.event, first.reason), {}).setdefault(scope.plan, set()).add(
+                    reasons.setdefault((scope.event, first.reason), {}).setdefault(scope.plan.id, set()).add(
                         scope.channel)
             if not self.alive[key]:
                 self.add(written.location, "never_fires",
-                         f"rule `{rule.id}` never fires: " + _why(reasons, rule.on))
+                         f"rule `{rule.id}` never fires: " + _why(reasons, rule.on, self.policy.plans))
                 continue
             for i, event in enumerate(rule.on):
                 if not any(ev == event for _, ev, _ in self.alive[key]):
-                    self.add(written.where / "on" / i, "never_fires_on_event",
-                             f"rule `{rule.id}` never fires on {event} events: " + _why(reasons, [event]))
+                    self.add(written.where / "on" / i, "never_fires_on_event", f"rule `{rule.id}` never fires "
+                             f"on {event} events: " + _why(reasons, [event], self.policy.plans))
 
     # -- pairs of rules -----------------------------------------------------
 
@@ -941,13 +940,8 @@ class _Linter:
 
 
 def _allow_dependent(effects) -> list[str]:
-    out = []
-    for name in ALLOW_DEPENDENT[1:]:
-        value = getattr(effects, name)
-        if value:
-            out.append({"charge": "charges", "notify": "notifications", "transition": "transition",
-                        "apply": "state changes"}[name])
-    return out
+    """The effects besides `allow` that a rule makes and that only stand when a decision allows."""
+    return [words for name, words in ALLOW_DEPENDENT.items() if getattr(effects, name)]
 
 
 def _adds_nothing(a, b) -> bool:
@@ -970,15 +964,15 @@ def _twice(a, b):
         yield "announce a transition: a decision keeps only one"
 
 
-def _why(reasons: dict, events) -> str:
+def _why(reasons: dict, events, plans: dict) -> str:
     """Reasons a rule never fires, each with the plans (and channels) it holds for."""
     out = []
     for event in events:
-        for (ev, reason), plans in reasons.items():
+        for (ev, reason), channels_by_plan in reasons.items():
             if ev != event:
                 continue
-            where = [plan.id if channels == set(plan.channels) else f"{plan.id} on {_words(sorted(channels))}"
-                     for plan, channels in sorted(plans.items(), key=lambda item: item[0].id)]
+            where = [plan if channels == set(plans[plan].channels) else f"{plan} on {_words(sorted(channels))}"
+                     for plan, channels in sorted(channels_by_plan.items())]
             out.append(f"{reason} for {event} events ({'plan' if len(where) == 1 else 'plans'} {', '.join(where)})")
     return "; ".join(dict.fromkeys(out))
 

@@ -49,6 +49,8 @@ def _requests(plan, event, channel):
                    "included_used": "0"},
         "event": {"type": event, **details},
     }
+    if event == "renewal":
+        full["as_of"] = "2027-01-01"  # a renewal happens when the term ends
     bare = copy.deepcopy(full)
     bare["organization"] = {"spend": "10", "credit_balance": "100"}
     if event in ("seats_added", "seat_removal", "seat_type_change", "renewal"):
