@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import periods
 from .errors import InputError
-from .money import ZERO, to_nano
+from .money import ZERO, AmountError, to_nano
 from .policy_set import Plan, PolicySet
 from .pricing import price_tokens, total
 from .rate_card import SeatPrices, UnknownModel
@@ -109,9 +109,12 @@ def build_context(policy: PolicySet, request: dict) -> Context:
         fact["role"] = member["role"]
         fact["seat_type"] = _seat_type(plan, member.get("seat_type"), "member.seat_type")
     _values(ctx)
-    if kind in ("usage", "usage_precheck"):
-        _usage(ctx, fact)
-    _event_details(ctx, fact)
+    try:
+        if kind in ("usage", "usage_precheck"):
+            _usage(ctx, fact)
+        _event_details(ctx, fact)
+    except AmountError as exc:  # e.g. a usage worth more than the engine's range
+        _fail("event", str(exc))
     ctx.fact = fact
     return ctx
 

@@ -71,7 +71,7 @@ class _Parser:
         if allow is True and (block or refuse):
             self.error(where, "conflicting_effects", "a rule cannot both allow and block or refuse")
         resume = self.actions(then.get("resume"), self.vocabulary["resume"], where / "resume", exact=True)
-        if resume and not (block or refuse):
+        if resume and not (then.get("block") or then.get("refuse")):
             self.error(where / "resume", "invalid_effect", "resume only goes with block or refuse", at_key=True)
         charge = self.actions(then.get("charge"), self.charges, where / "charge", exact=False)
         notify = self.actions(then.get("notify"), self.vocabulary["notifications"], where / "notify", exact=False)

@@ -12,12 +12,14 @@ so lines always add up to the total.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact
 
 NANO = Decimal("0.000000001")
 MAX_AMOUNT = Decimal("1000000000")  # 1e9 USD: far below int64 nano overflow
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+# Wide and exact: scaling must never round an amount into range.
+_EXACT = Context(prec=80, traps=[Inexact])
 
 
 class AmountError(ValueError):
@@ -29,7 +31,7 @@ def to_nano(amount: Decimal) -> int:
         raise TypeError(f"amounts are Decimal, not {type(amount).__name__}")
     if abs(amount) > MAX_AMOUNT:
         raise AmountError(f"{amount} USD is beyond the supported range of ±{MAX_AMOUNT} USD")
-    nano = amount.scaleb(9)
+    nano = amount.scaleb(9, context=_EXACT)
     if nano != nano.to_integral_value():
         raise AmountError(f"{amount} USD has more than 9 decimal places")
     return int(nano)

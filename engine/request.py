@@ -150,12 +150,11 @@ class RequestSchema(Strict):
         event = data.get("event") or {}
         kind = event.get("type")
         errors: dict = {}
-        if kind and kind not in SYSTEM_EVENTS:
-            member = data.get("member")
-            if member is None:
-                errors["member"] = [f"the acting member is needed for a {kind} event"]
-            elif "role" not in member:
-                errors["member"] = {"role": ["Missing data for required field."]}
+        member = data.get("member")
+        if kind and kind not in SYSTEM_EVENTS and member is None:
+            errors["member"] = [f"the acting member is needed for a {kind} event"]
+        elif member is not None and "role" not in member:
+            errors["member"] = {"role": ["Missing data for required field."]}
         if kind in TERM_EVENTS and "term_start" not in data.get("organization", {}):
             errors.setdefault("organization", {})["term_start"] = [f"needed for a {kind} event"]
         if kind == "renewal" and "seats" not in data.get("organization", {}):

@@ -44,6 +44,7 @@ def _mark(file: str, node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 
 
@@ -55,6 +56,9 @@ class _Builder:
     def build(self, node, path: Path = ()):
         where = _mark(self.doc.file, node)
         self.doc.values[path] = where
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+            self.findings.append(Finding(where, "unsupported_tag", f"tag {node.tag} is not allowed in a policy"))
+            return None
         if isinstance(node, yaml.MappingNode):
             out = {}
             for key_node, value_node in node.value:
@@ -83,10 +87,15 @@ class _Builder:
         if tag == "tag:yaml.org,2002:bool":
             return _BOOL[text.lower()]
         if tag == "tag:yaml.org,2002:int":
-            try:
-                return int(text.replace("_", ""), 0)
-            except ValueError:
-                return int(text.replace("_", ""))
+            digits = text.replace("_", "")
+            for base in (0, 10):  # 0x1F, 0o17 and 0b1 as well as plain (and 010) integers
+                try:
+                    return int(digits, base)
+                except ValueError:
+                    pass
+            # YAML 1.1 also reads `1:30` as a base-60 integer: surely a typo here.
+            self.findings.append(Finding(where, "invalid_number", f"{text!r} is not a plain integer"))
+            return None
         if tag == "tag:yaml.org,2002:float":
             # Money is written as decimals: keep the written digits exactly.
             try:

@@ -139,10 +139,5 @@ then:
             ("unknown_effect", 5, 3)} <= set(found)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="engine bug: effects._Parser.effects: an unknown block/refuse code makes reason() return None, so a "
-           "valid `resume` beside it also gets 'resume only goes with block or refuse' (a follow-on finding "
-           "that points the editor at the wrong line)")
 def test_an_unknown_reason_code_is_the_only_finding(vocabulary):
     assert problems("then:\n  block: nope\n  resume: [buy_credits]\n", vocabulary) == [("unknown_reason", 2, 10)]

@@ -50,12 +50,6 @@ def test_only_decimals_are_amounts(value):
         to_nano(value)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception,
-    reason="engine bug: money.to_nano line `nano = amount.scaleb(9)` rounds to the decimal context's 28 "
-           "digits, so an amount with more significant digits and more than 9 decimal places becomes integral "
-           "and is accepted (silently rounded): do the arithmetic in a wide exact context, e.g. "
-           "`amount.quantize(NANO, context=Context(prec=60, traps=[Inexact]))`")
 @pytest.mark.parametrize("amount", ["1.00000000000000000000000000001", "100.0000000000000000000000000001"])
 def test_many_significant_digits_do_not_hide_extra_decimals(amount):
     with pytest.raises(AmountError):
