@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from engine import Evaluator, load_policy_set  # noqa: E402
 from storage import Database, Ledger, check_ledger, migrate  # noqa: E402
+from storage.models import Base  # noqa: E402
 
 PG_ENV = "TARIFF_TEST_DATABASE_URL"
 REQUIRE_ENV = "TARIFF_REQUIRE_POSTGRES"
@@ -93,11 +95,22 @@ class PostgresSchema:
 
 
 @pytest.fixture
-def database_url(request, tmp_path):
-    """An empty database of the backend the test is parametrized with."""
-    backend = getattr(request, "param", "sqlite")
+def backend(request):
+    """"sqlite" or "postgres": every test that needs a database runs on both."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and not any(
+            m.name == "parametrize" and "backend" in m.args[0] for m in metafunc.definition.iter_markers()):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
+    """An empty database, never migrated (for the migration tests)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
     schema = PostgresSchema()
     try:
@@ -106,19 +119,44 @@ def database_url(request, tmp_path):
         schema.close()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "ledger.sqlite3"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """One migrated schema for the session; each test starts from empty tables."""
+    schema = PostgresSchema()
+    migrate(schema.url)
+    yield schema
+    schema.close()
+
+
 @pytest.fixture
-def database(database_url):
-    migrate(database_url)
-    db = Database(database_url)
+def migrated_url(request, backend, tmp_path):
+    """A migrated database with no data: a copy of the SQLite template, or the
+    session's PostgreSQL schema with every table emptied."""
+    if backend == "sqlite":
+        path = tmp_path / "ledger.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    schema = request.getfixturevalue("postgres_schema")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with schema.admin.connect() as c:
+        c.exec_driver_sql(f'SET search_path TO "{schema.name}"')
+        c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return schema.url
+
+
+@pytest.fixture
+def database(migrated_url):
+    db = Database(migrated_url)
     yield db
     db.dispose()
-
-
-def pytest_generate_tests(metafunc):
-    """Every test that uses a database runs on each backend."""
-    if "database_url" in metafunc.fixturenames and not any(
-            m.name == "parametrize" and "database_url" in m.args[0] for m in metafunc.definition.iter_markers()):
-        metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
 # -- the engine and the ledger ----------------------------------------------

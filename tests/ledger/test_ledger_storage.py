@@ -82,7 +82,7 @@ def test_money_refuses_floats_and_sub_nano_amounts(database, bad, error):
     assert isinstance(caught.value, error) or isinstance(getattr(caught.value, "orig", None), error)
 
 
-@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_postgres_money_columns_are_numeric(database):
     with database.read() as s:
         kind = s.execute(text("SELECT data_type, numeric_scale FROM information_schema.columns "
