@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.utils import import_string
 
 from . import errors
@@ -20,6 +20,7 @@ from .blueprint import Api
 from .config import build
 from .jsonio import DecimalJSONProvider
 from .schemas.common import ProblemSchema
+from .services import services
 
 # Every blueprint the service serves, in registration order.
 BLUEPRINTS = [
@@ -40,11 +41,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)  # after Api: ours replace flask-smorest's handlers
 
     from .services import Services
-    app.extensions["tariff"] = Services.create(app.config)
+    app.extensions["tariff"] = Services.create(app.config)  # may raise: no set to serve
 
     for target in BLUEPRINTS:
         api.register_blueprint(import_string(target))
+    app.after_request(_count_request)
     return app
+
+
+def _count_request(response):
+    """Requests by route pattern (bounded label values) and status."""
+    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    services().metrics.requests.labels(rule, str(response.status_code)).inc()
+    return response
 
 
 def _logging() -> None:

@@ -39,3 +39,13 @@ def test_metrics_count_decisions_by_plan_outcome_and_reason(client, request_body
     assert 'tariff_decisions_total{outcome="allow",plan="enterprise_self_serve",reason="none"} 1.0' in text
     assert "tariff_decision_duration_seconds_count 3.0" in text
     assert re.search(r'tariff_decision_duration_seconds_bucket\{le="\+Inf"\} 3\.0', text)
+
+
+def test_metrics_count_requests_by_route_and_status(client):
+    client.get("/healthz")
+    client.get("/nowhere")
+    client.post("/v1/decisions", data="{", content_type="application/json")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'tariff_http_requests_total{endpoint="/healthz",status="200"} 1.0' in text
+    assert 'tariff_http_requests_total{endpoint="unmatched",status="404"} 1.0' in text
+    assert 'tariff_http_requests_total{endpoint="/v1/decisions",status="400"} 1.0' in text
