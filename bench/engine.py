@@ -1,0 +1,290 @@
+"""Engine benchmark: decisions per second through Evaluator.decide against raw
+durable_rules in the same run, and RSS over N decisions. Prints one JSON line.
+
+    .venv/bin/python bench/engine.py [--decisions N] [--raw-decisions M]
+                                     [--distinct K] [--seed S] [--profile P]
+
+The mix is realistic and fixed by the seed: the four plans (self-serve and
+sales-assisted Enterprise, legacy Chat / Chat + Claude Code, seat-based),
+mostly usage records and prechecks, then seat, limit, credit and period
+events. K distinct requests (default 10,000) are generated up front and
+decided in turn until N decisions (default 1,000,000) have been made, so
+generating them is not timed; the engine caches nothing between decisions.
+
+- ours: ``Evaluator.decide(payload)`` on the request dicts: validation,
+  facts, durable_rules (through engine.runtime: one lock, fresh sid, state
+  deleted), assembly of the Decision. RSS (VmRSS of /proc/self/status) is read
+  before and after these N decisions.
+- raw:  the same rulesets (engine.compiler.compile_rulesets, plus the
+  catch-all rule every fact must match or durable_rules keeps state it cannot
+  delete) registered as plain ``durable.engine.Ruleset`` objects, the facts
+  of the same requests prepared in advance (sid included), each posted with
+  ``assert_fact`` + ``do_actions`` + ``delete_state``: no lock, no wrapper.
+
+Targets: ours >= 0.5 x raw (ratio), RSS growth < 20 MB over the N decisions.
+``--profile P`` also profiles P decisions of ours with cProfile and writes
+the top functions to stderr (stdout keeps its one JSON line).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+# This file is named like the package it measures (`engine`); its directory
+# must not shadow it.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0]) == _HERE:
+    sys.path.pop(0)
+sys.path.insert(0, os.path.dirname(_HERE))
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import gc  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import pstats  # noqa: E402
+import random  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+
+from durable import engine as durable  # noqa: E402
+
+from engine import Evaluator, InputError, load_policy_set  # noqa: E402
+from engine.compiler import compile_rulesets, ruleset_name  # noqa: E402
+from engine.context import build_context  # noqa: E402
+from engine.request import parse_request  # noqa: E402
+from engine.runtime import ALWAYS, CATCH_ALL  # noqa: E402
+
+POLICIES = os.path.join(os.path.dirname(_HERE), "policies")
+TARGET_RATIO = 0.5
+TARGET_RSS_GROWTH_MB = 20
+
+PLANS = [("enterprise_self_serve", 40), ("enterprise_sales_assisted", 30), ("legacy_chat_code", 20),
+         ("seat_based", 10)]
+SEATS = {"enterprise_self_serve": ["enterprise"], "enterprise_sales_assisted": ["enterprise"],
+         "legacy_chat_code": ["chat", "chat_code"], "seat_based": ["standard", "premium"]}
+CHANNELS = {"enterprise_self_serve": ["self_serve"], "enterprise_sales_assisted": ["sales_assisted"],
+            "legacy_chat_code": ["self_serve", "sales_assisted"], "seat_based": ["self_serve", "sales_assisted"]}
+EVENTS = [("usage", 550), ("usage_precheck", 300), ("limit_change", 40), ("seats_added", 30),
+          ("period_start", 30), ("credit_purchase", 20), ("seat_removal", 20), ("seat_type_change", 10)]
+MODELS = [("claude-sonnet-4-5", 35), ("claude-haiku-4-5", 30), ("claude-opus-4-5", 10), ("claude-sonnet-4", 10),
+          ("claude-sonnet-4-6", 10), ("claude-opus-4-1", 5)]
+ROLES = [("member", 80), ("admin", 10), ("owner", 8), ("primary_owner", 2)]
+PRODUCTS = [("chat", 60), ("claude_code", 35), ("cowork", 5)]
+
+
+def pick(rng, weighted):
+    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def money(rng, low, high) -> str:
+    return f"{rng.uniform(low, high):.2f}"
+
+
+def limit(rng, low, high) -> str:
+    return "unlimited" if rng.random() < 0.3 else money(rng, low, high)
+
+
+def make_request(rng) -> dict:
+    plan = pick(rng, PLANS)
+    channel = rng.choice(CHANNELS[plan])
+    seat_types = SEATS[plan]
+    as_of = date(2026, 3, 1) + timedelta(days=rng.randrange(120))
+    term_start = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 59))
+    org_spend = money(rng, 0, 4000)
+    organization = {"id": f"org-{rng.randrange(2000)}", "term_start": term_start.isoformat(), "spend": org_spend,
+                    "limit": limit(rng, 500, 5000), "notified_pct": rng.choice([0, 0, 50, 80]),
+                    "seats": {t: rng.randrange(5, 200) for t in seat_types}}
+    if channel in ("self_serve",) and plan != "seat_based":
+        organization["credit_balance"] = money(rng, -5, 2000) if rng.random() < 0.9 else "0"
+    if plan == "seat_based":
+        organization["extra_usage"] = rng.random() < 0.6
+    member = {"id": f"m-{rng.randrange(100000)}", "role": pick(rng, ROLES), "spend": money(rng, 0, 300),
+              "limit": limit(rng, 50, 500), "notified_pct": rng.choice([0, 0, 0, 50, 80])}
+    if len(seat_types) > 1:
+        member["seat_type"] = rng.choice(seat_types)
+    if plan == "seat_based":
+        member["included_used"] = money(rng, 0, 120)
+        del member["limit"]
+    request = {"plan": plan, "channel": channel, "as_of": as_of.isoformat(), "organization": organization,
+               "member": member}
+    if plan == "legacy_chat_code":
+        request["seat_type_pool"] = {"spend": money(rng, 0, 2000), "limit": limit(rng, 500, 3000)}
+    kind = pick(rng, EVENTS)
+    if kind == "usage":
+        tokens = {"input": rng.randrange(1, 40_000), "output": rng.randrange(0, 8_000)}
+        if rng.random() < 0.4:
+            tokens["cache_read"] = rng.randrange(0, 150_000)
+        if rng.random() < 0.1:
+            tokens["cache_write_5m"] = rng.randrange(0, 20_000)
+        if rng.random() < 0.03:
+            tokens["input"] = rng.randrange(150_000, 400_000)  # long context
+        event = {"type": "usage", "product": "chat", "model": pick(rng, MODELS), "tokens": tokens}
+    elif kind == "usage_precheck":
+        event = {"type": "usage_precheck", "product": pick(rng, PRODUCTS)}
+        if rng.random() < 0.3:
+            event["estimate"] = money(rng, 0, 5)
+    elif kind == "limit_change":
+        event = {"type": "limit_change", "level": rng.choice(["organization", "individual"]),
+                 "limit": limit(rng, 10, 5000)}
+    elif kind in ("seats_added", "seat_removal"):
+        event = {"type": kind, "count": rng.randrange(1, 25)}
+        if len(seat_types) > 1:
+            event["seat_type"] = rng.choice(seat_types)
+    elif kind == "seat_type_change":
+        if len(seat_types) > 1:
+            event = {"type": "seat_type_change", "from": seat_types[0], "to": seat_types[1]}
+        else:
+            event = {"type": "period_start"}
+    elif kind == "credit_purchase":
+        event = {"type": "credit_purchase", "amount": money(rng, 10, 2000)}
+    else:
+        event = {"type": "period_start"}
+    request["event"] = event
+    return request
+
+
+def generate(count: int, seed: int, policy):
+    """``count`` valid requests, their prepared facts and the ruleset each goes to."""
+    rng = random.Random(seed)
+    requests, facts = [], []
+    rejected = 0
+    while len(requests) < count:
+        request = make_request(rng)
+        try:
+            ctx = build_context(policy, parse_request(request))
+        except InputError:
+            rejected += 1
+            continue
+        requests.append(request)
+        facts.append((ruleset_name(policy, ctx.plan.id, ctx.event["type"]), ctx.fact))
+    return requests, facts, rejected
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+class RawHost:
+    """What durable.engine.Ruleset asks of a host: an action per name."""
+
+    def __init__(self):
+        self.fired = []
+
+    def get_action(self, name):
+        if name == CATCH_ALL:
+            return lambda c: None
+        fired = self.fired
+        return lambda c: fired.append(name)
+
+
+def raw_rulesets(policy) -> tuple[dict, RawHost]:
+    """The compiled rulesets as plain durable_rules Rulesets (under their own names)."""
+    host = RawHost()
+    out = {}
+    for name, rules in compile_rulesets(policy).items():
+        definition = {rule: {"all": [{"m": condition or ALWAYS}], "run": rule} for rule, condition in rules.items()}
+        definition[CATCH_ALL] = {"all": [{"m": ALWAYS}], "run": CATCH_ALL}
+        out[name] = durable.Ruleset(f"raw.{name}", host, definition)
+    return out, host
+
+
+def run_raw(rulesets, host, prepared, count: int) -> float:
+    """Seconds for ``count`` facts posted straight to durable_rules."""
+    done = lambda error, state: None  # noqa: E731
+    n = len(prepared)
+    start = time.perf_counter()
+    for i in range(count):
+        ruleset, fact, sid = prepared[i % n]
+        handle = ruleset.assert_fact(fact)
+        ruleset.do_actions(handle, done)
+        ruleset.delete_state(sid)
+        host.fired.clear()
+    return time.perf_counter() - start
+
+
+def run_ours(evaluator, requests, count: int) -> float:
+    decide = evaluator.decide
+    n = len(requests)
+    start = time.perf_counter()
+    for i in range(count):
+        decide(requests[i % n])
+    return time.perf_counter() - start
+
+
+def profile(evaluator, requests, count: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_ours(evaluator, requests, count)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    return out.getvalue()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decisions", type=int, default=1_000_000, help="decisions through our engine")
+    parser.add_argument("--raw-decisions", type=int, default=None,
+                        help="facts posted to raw durable_rules (default: as many as --decisions)")
+    parser.add_argument("--distinct", type=int, default=10_000, help="distinct requests, replayed in turn")
+    parser.add_argument("--seed", type=int, default=20260410)
+    parser.add_argument("--profile", type=int, default=0, metavar="P",
+                        help="also profile P decisions of ours; the report goes to stderr")
+    args = parser.parse_args(argv)
+    raw_count = args.decisions if args.raw_decisions is None else args.raw_decisions
+
+    policy = load_policy_set(POLICIES)
+    evaluator = Evaluator(policy)
+    requests, facts, rejected = generate(args.distinct, args.seed, policy)
+    rulesets, host = raw_rulesets(policy)
+    prepared = [(rulesets[name], {**fact, "sid": f"raw-{i}"}, f"raw-{i}") for i, (name, fact) in enumerate(facts)]
+    outcomes = Counter(evaluator.decide(r).outcome for r in requests)  # also warms both paths up
+    events = Counter(r["event"]["type"] for r in requests)
+    run_raw(rulesets, host, prepared, min(len(prepared), 5_000))
+
+    gc.collect()
+    rss_start = rss_mb()
+    ours_seconds = run_ours(evaluator, requests, args.decisions)
+    gc.collect()
+    rss_end = rss_mb()
+    raw_seconds = run_raw(rulesets, host, prepared, raw_count)
+
+    our_rate = args.decisions / ours_seconds
+    raw_rate = raw_count / raw_seconds
+    ratio = our_rate / raw_rate
+    growth = rss_end - rss_start
+    if args.profile:
+        print(profile(evaluator, requests, args.profile), file=sys.stderr)
+    print(json.dumps({
+        "bench": "engine",
+        "decisions": args.decisions,
+        "raw_decisions": raw_count,
+        "our_rate": round(our_rate, 1),
+        "raw_rate": round(raw_rate, 1),
+        "ratio": round(ratio, 3),
+        "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(rss_end, 1),
+        "rss_growth_mb": round(growth, 1),
+        "targets": {"ratio_min": TARGET_RATIO, "rss_growth_mb_max": TARGET_RSS_GROWTH_MB,
+                    "ratio_met": ratio >= TARGET_RATIO, "rss_met": growth < TARGET_RSS_GROWTH_MB},
+        "mix": {"distinct": len(requests), "rejected_while_generating": rejected, "events": dict(events),
+                "outcomes": dict(outcomes)},
+        "seed": args.seed,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
