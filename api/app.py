@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "api.health:blp",
     "api.decisions:blp",
     "api.policies:blp",
+    "api.accounts:blp",
 ]
 
 

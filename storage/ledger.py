@@ -37,12 +37,20 @@ def utc_now() -> datetime:
 
 
 class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps, BillingOps):
-    """``clock`` returns the current aware datetime (tests pass a fixed one)."""
+    """``evaluator``: an Evaluator, or a function returning the one to use now
+    (the API passes the policy store's active set, which a reload replaces).
+    ``clock`` returns the current aware datetime (tests pass a fixed one)."""
 
-    def __init__(self, database: Database, evaluator: Evaluator, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, database: Database, evaluator: Evaluator | Callable[[], Evaluator],
+                 clock: Callable[[], datetime] = utc_now):
         self.db = database
-        self.evaluator = evaluator
+        self._evaluator = evaluator
         self.clock = clock
+
+    @property
+    def evaluator(self) -> Evaluator:
+        return self._evaluator() if callable(self._evaluator) and not isinstance(self._evaluator, Evaluator) \
+            else self._evaluator
 
     # -- shared helpers -------------------------------------------------
 

@@ -43,6 +43,11 @@ def migrate(url_or_database: str | Database, revision: str = "head") -> str:
     database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
     try:
         config = alembic_config()
+        if revision == "head":
+            head = head_revision()
+            with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
+                if MigrationContext.configure(connection).get_current_revision() == head:
+                    return head
         with database.engine.connect() as connection:
             with connection.begin():
                 if connection.dialect.name == "postgresql":

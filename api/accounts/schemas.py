@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from engine.request import ROLES, Limit, Money, TokensSchema
 
 from ..schemas.common import ProblemSchema, Strict
-from ..schemas.decisions import DecisionSchema, money
+from ..schemas.decisions import AMOUNT, DecisionSchema
 
 LEVELS = ("organization", "seat_type", "individual")
 ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$",
@@ -28,8 +28,15 @@ def actor():
                                                                  "their role", "example": "pat"})
 
 
+def money(**kwargs):
+    """An exact decimal string, as the engine writes amounts."""
+    metadata = {"pattern": AMOUNT["pattern"], "example": "12.5", **kwargs.pop("metadata", {})}
+    return fields.String(metadata=metadata, **kwargs)
+
+
 def cents(**kwargs):
-    return fields.String(metadata={"pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "12.50"}, **kwargs)
+    metadata = {"pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "12.50", **kwargs.pop("metadata", {})}
+    return fields.String(metadata=metadata, **kwargs)
 
 
 def nullable_money(**kwargs):
@@ -248,7 +255,7 @@ class LimitSchema(Strict):
 
 
 class LimitSetResultSchema(LimitSchema):
-    decision = fields.Nested(LedgerDecisionSchema, required=True)
+    decision = fields.Nested(LedgerDecisionSchema, metadata={"description": "present when the policy refused"})
 
 
 class CreditEntrySchema(Strict):
@@ -306,7 +313,7 @@ class UsageResultSchema(Strict):
     recorded = fields.Boolean(required=True, metadata={"description": "false: blocked, nothing charged, the key "
                                                                       "is still unused"})
     usage = fields.Nested(UsageSchema, required=True, allow_none=True)
-    decision = fields.Nested(LedgerDecisionSchema, required=True)
+    decision = fields.Nested(LedgerDecisionSchema, metadata={"description": "present when the policy refused"})
     credit_balance = nullable_money(required=True)
     month_to_date = fields.Nested(MonthToDateSchema, required=True, allow_none=True)
     replayed = fields.Boolean(required=True, metadata={"description": "true: the first result of this key"})
@@ -314,7 +321,7 @@ class UsageResultSchema(Strict):
 
 class AuthorizeResultSchema(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(["allow", "block", "refuse"]))
-    decision = fields.Nested(LedgerDecisionSchema, required=True)
+    decision = fields.Nested(LedgerDecisionSchema, metadata={"description": "present when the policy refused"})
     credit_balance = nullable_money(required=True)
 
 
@@ -442,4 +449,4 @@ class BillingRunAllSchema(Strict):
 class RefusalProblemSchema(ProblemSchema):
     """A change the policy refused: the problem, with the engine's decision
     (reasons citing their rules, ways to resume)."""
-    decision = fields.Nested(LedgerDecisionSchema, required=True)
+    decision = fields.Nested(LedgerDecisionSchema, metadata={"description": "present when the policy refused"})

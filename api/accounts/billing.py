@@ -1,0 +1,82 @@
+"""Invoices, notifications sent, and billing runs (period close, renewal)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ..auth import api_token_required
+from ..errors import ApiError
+from . import schemas as S
+from .http import blp, documented, json_response, ledger, ledger_errors
+from .usage import _period
+
+PERIOD = re.compile(S.PERIOD)
+
+
+@blp.route("/organizations/<org_id>/invoices", methods=["GET"])
+@api_token_required
+@blp.response(200, S.InvoiceHeadSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_invoices(org_id):
+    """Issued invoices, oldest first."""
+    return json_response(ledger().list_invoices(org_id))
+
+
+@blp.route("/organizations/<org_id>/invoices/<period>", methods=["GET"])
+@api_token_required
+@blp.response(200, S.InvoiceSchema)
+@documented(body=False)
+@ledger_errors
+def get_invoice(org_id, period):
+    """The invoice of a month (`YYYY-MM`): issued when the month closed, or a
+    draft of the open month on plans billed in arrears (A1, M2).
+
+    A line per member (their usage billed in the month), then a line per seat
+    charge made in the month. Each line is its exact amount rounded half-up
+    to the cent; the total is the sum of the rounded lines, so the lines add
+    up to the total exactly.
+    """
+    if not PERIOD.match(period):
+        raise ApiError(422, "invalid_request", "the period is a month, YYYY-MM",
+                       errors={"period": ["a month, YYYY-MM"]})
+    return json_response(ledger().get_invoice(org_id, _period(period)))
+
+
+@blp.route("/organizations/<org_id>/notifications", methods=["GET"])
+@api_token_required
+@blp.arguments(S.PeriodQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.SentNotificationSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_notifications(org_id, period=None):
+    """Spend notifications sent (M3): each threshold of each limit at most
+    once per period; filter by period (YYYY-MM)."""
+    return json_response(ledger().list_notifications(org_id, _period(period)))
+
+
+@blp.route("/organizations/<org_id>/billing-run", methods=["POST"])
+@api_token_required
+@blp.arguments(S.BillingRunSchema)
+@blp.response(200, S.BillingRunResultSchema)
+@documented(409)
+@ledger_errors
+def billing_run(body, org_id):
+    """Run everything due up to `date`, in date order: each month start closes
+    the month before (spend and notifications reset, L5; the month's invoice
+    on plans billed in arrears, A1); the renewal date renews the term (removals
+    scheduled for renewal, the new term's seats charged, S2; legacy plans move
+    to the single Enterprise seat, R1, R2). Running it again does nothing."""
+    return json_response(ledger().run_billing(org_id, body["date"]))
+
+
+@blp.route("/billing-runs", methods=["POST"])
+@api_token_required
+@blp.arguments(S.BillingRunSchema)
+@blp.response(200, S.BillingRunAllSchema)
+@documented()
+@ledger_errors
+def billing_run_all(body):
+    """The billing run for every organization with something due by `date`
+    (the daily job); each organization in its own transaction."""
+    return json_response(ledger().run_billing_all(body["date"]))

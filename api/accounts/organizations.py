@@ -1,0 +1,200 @@
+"""Organizations, members, seats, limits and credits."""
+from __future__ import annotations
+
+from ..auth import api_token_required
+from . import schemas as S
+from .http import blp, documented, json_response, ledger, ledger_errors, request_language
+
+
+@blp.route("/organizations", methods=["POST"])
+@api_token_required
+@blp.arguments(S.OrganizationCreateSchema)
+@blp.response(201, S.OrganizationCreatedSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def create_organization(body):
+    """Create an organization with its primary owner and seats.
+
+    The term's seats are charged upfront for twelve months (S2), decided by
+    the policy as of `term_start`. Members join later, each on a free seat.
+    """
+    owner = body.pop("primary_owner")
+    return json_response(ledger().create_organization(primary_owner=owner, **body), 201)
+
+
+@blp.route("/organizations/<org_id>", methods=["GET"])
+@api_token_required
+@blp.response(200, S.OrganizationSchema)
+@documented(body=False)
+@ledger_errors
+def get_organization(org_id):
+    """An organization: plan, channel, term, seats bought and assigned, credit balance."""
+    return json_response(ledger().get_organization(org_id))
+
+
+@blp.route("/organizations/<org_id>", methods=["PATCH"])
+@api_token_required
+@blp.arguments(S.OrganizationUpdateSchema)
+@blp.response(200, S.OrganizationSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def update_organization(body, org_id):
+    """Rename, or switch extra usage on or off (seat-based plans, P2).
+
+    Switching off is decided by the policy (and refused on usage-based plans:
+    usage billing cannot be disabled, U4).
+    """
+    return json_response(ledger().update_organization(org_id, **body))
+
+
+@blp.route("/organizations/<org_id>/members", methods=["GET"])
+@api_token_required
+@blp.response(200, S.MemberSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_members(org_id):
+    """Every member, by id."""
+    return json_response(ledger().list_members(org_id))
+
+
+@blp.route("/organizations/<org_id>/members", methods=["POST"])
+@api_token_required
+@blp.arguments(S.MemberCreateSchema)
+@blp.response(201, S.MemberSchema)
+@documented(403, 409)
+@ledger_errors
+def add_member(body, org_id):
+    """Add a member on a free seat (409 `no_free_seat`: add seats first).
+
+    Owners, the primary owner and admins add members; only owners and the
+    primary owner add owners.
+    """
+    return json_response(ledger().add_member(org_id, **body), 201)
+
+
+@blp.route("/organizations/<org_id>/members/<member_id>", methods=["GET"])
+@api_token_required
+@blp.response(200, S.MemberSchema)
+@documented(body=False)
+@ledger_errors
+def get_member(org_id, member_id):
+    """One member."""
+    return json_response(ledger().get_member(org_id, member_id))
+
+
+@blp.route("/organizations/<org_id>/members/<member_id>", methods=["PATCH"])
+@api_token_required
+@blp.arguments(S.MemberUpdateSchema)
+@blp.response(200, S.MemberChangedSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def change_member(body, org_id, member_id):
+    """Change a member's role (owners only) or seat type (S7).
+
+    A seat type change is the policy's `seat_type_change`: effective at once,
+    the member's seat converts, and a dearer seat is charged the monthly
+    difference for the months left in the term.
+    """
+    return json_response(ledger().change_member(org_id, member_id, **body))
+
+
+@blp.route("/organizations/<org_id>/seats/add", methods=["POST"])
+@api_token_required
+@blp.arguments(S.SeatsAddSchema)
+@blp.response(201, S.SeatResultSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def add_seats(body, org_id):
+    """Add seats: charged at once, prorated for the rest of the term (S3)."""
+    return json_response(ledger().add_seats(org_id, **body), 201)
+
+
+@blp.route("/organizations/<org_id>/seats/remove", methods=["POST"])
+@api_token_required
+@blp.arguments(S.SeatsRemoveSchema)
+@blp.response(200, S.SeatResultSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def remove_seats(body, org_id):
+    """Remove free seats, when the policy allows (S4: refused mid-term on
+    self-serve, 409 `seat_removal_mid_term`), or with `at_renewal` schedule
+    the removal for the renewal date."""
+    return json_response(ledger().remove_seats(org_id, **body))
+
+
+@blp.route("/organizations/<org_id>/seats/changes", methods=["GET"])
+@api_token_required
+@blp.response(200, S.SeatChangeSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_seat_changes(org_id):
+    """Every seat change with its charges: initial seats, additions, removals
+    (applied or scheduled), seat type changes, renewals."""
+    return json_response(ledger().list_seat_changes(org_id))
+
+
+@blp.route("/organizations/<org_id>/seats/changes/<int:change_id>/cancel", methods=["POST"])
+@api_token_required
+@blp.arguments(S.ActorSchema)
+@blp.response(200, S.SeatResultSchema)
+@documented(403, 409)
+@ledger_errors
+def cancel_seat_change(body, org_id, change_id):
+    """Cancel a removal scheduled for renewal."""
+    return json_response(ledger().cancel_seat_change(org_id, change_id, **body))
+
+
+@blp.route("/organizations/<org_id>/limits", methods=["GET"])
+@api_token_required
+@blp.response(200, S.LimitSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_limits(org_id):
+    """The limits set, at every level."""
+    return json_response(ledger().list_limits(org_id))
+
+
+@blp.route("/organizations/<org_id>/limits", methods=["PUT"])
+@api_token_required
+@blp.arguments(S.LimitSetSchema)
+@blp.response(200, S.LimitSetResultSchema)
+@documented(403, 409, refusal=True)
+@ledger_errors
+def set_limit(body, org_id):
+    """Set or change a spend limit (L1-L4): an amount or "unlimited", at a
+    level the plan has; only owners and the primary owner (403
+    `role_not_allowed`). A raised limit unblocks at once."""
+    out = ledger().set_limit(org_id, **body)
+    lang = request_language()
+    from .http import localized
+    out["decision"] = localized(out["decision"], lang)
+    return json_response(out, lang=lang)
+
+
+@blp.route("/organizations/<org_id>/credits", methods=["GET"])
+@api_token_required
+@blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.CreditsSchema)
+@documented(body=False)
+@ledger_errors
+def credits(org_id, after=None, limit=100):
+    """The credit balance and the credit ledger (purchases, consumption), oldest first."""
+    book = ledger()
+    balance = book.get_organization(org_id)["credit_balance"]
+    return json_response({"credit_balance": balance,
+                          "entries": book.list_credit_entries(org_id, after=after, limit=limit)})
+
+
+@blp.route("/organizations/<org_id>/credits/purchases", methods=["POST"])
+@api_token_required
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.CreditPurchaseSchema)
+@blp.response(201, S.CreditPurchaseResultSchema, headers={"Idempotent-Replayed": {
+    "schema": {"type": "string"}, "description": "true: this answer repeats the first result of the same key"}})
+@documented(403, 409, refusal=True)
+@ledger_errors
+def purchase_credits(body, org_id, idempotency_key=None):
+    """Buy credits (C3): owners and the primary owner, on prepaid plans. With
+    an Idempotency-Key, a retry returns the first purchase and buys nothing."""
+    out = ledger().purchase_credits(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, 201, headers={"Idempotent-Replayed": "true"} if out["replayed"] else None)

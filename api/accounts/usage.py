@@ -1,0 +1,87 @@
+"""Usage: authorize, record (idempotent), list, and the month-to-date summary."""
+from __future__ import annotations
+
+from datetime import date
+
+from ..auth import api_token_required
+from . import schemas as S
+from .http import blp, documented, json_response, ledger, ledger_errors, localized, request_language
+
+
+def _period(text: str | None) -> date | None:
+    return date.fromisoformat(f"{text}-01") if text else None
+
+
+@blp.route("/organizations/<org_id>/usage/authorize", methods=["POST"])
+@api_token_required
+@blp.arguments(S.UsageAuthorizeSchema)
+@blp.response(200, S.AuthorizeResultSchema, headers={"Content-Language": {"schema": {"type": "string"}}})
+@documented()
+@ledger_errors
+def authorize_usage(body, org_id):
+    """Ask before using (the policy's pre-check): `allow`, or `block` with the
+    reasons (credits exhausted, a limit reached, product not in the seat) and
+    the ways to resume. An `estimate` is checked up front. Nothing is charged."""
+    out = ledger().authorize_usage(org_id, **body)
+    lang = request_language()
+    out["decision"] = localized(out["decision"], lang, product=body["product"])
+    return json_response(out, lang=lang)
+
+
+@blp.route("/organizations/<org_id>/usage", methods=["POST"])
+@api_token_required
+@blp.arguments(S.RequiredIdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.UsageRecordSchema)
+@blp.response(201, S.UsageResultSchema, description="recorded and charged (or the first result of this key)",
+              headers={"Idempotent-Replayed": {"schema": {"type": "string"},
+                                               "description": "true: this answer repeats the first result of the same key"},
+                       "Content-Language": {"schema": {"type": "string"}}})
+@blp.alt_response(200, schema=S.UsageResultSchema, description="blocked: not recorded, nothing charged, the key "
+                                                               "is still unused", success=True)
+@documented(409)
+@ledger_errors
+def record_usage(body, org_id, idempotency_key):
+    """Record usage and charge it, once per Idempotency-Key.
+
+    The policy's pre-check runs on the stored state first: when credits are
+    exhausted or a limit is reached the usage is not recorded (200,
+    `recorded: false`, the reasons and ways to resume). Otherwise it is priced
+    at API rates and applied in one transaction: the record, month-to-date
+    spend, credits consumed, notifications (201). A retry with the same key
+    returns the first result with `Idempotent-Replayed: true`; the same key
+    with a different body is a 409 `idempotency_key_reused`. Usage dated in a
+    closed billing period is a 409 `period_closed`.
+    """
+    out = ledger().record_usage(org_id, idempotency_key=idempotency_key, **body)
+    lang = request_language()
+    seat_type = out["usage"]["seat_type"] if out["usage"] else None
+    out["decision"] = localized(out["decision"], lang, product=body["product"], seat_type=seat_type)
+    status = 201 if out["recorded"] else 200
+    return json_response(out, status, headers={"Idempotent-Replayed": "true"} if out["replayed"] else None,
+                         lang=lang)
+
+
+@blp.route("/organizations/<org_id>/usage", methods=["GET"])
+@api_token_required
+@blp.arguments(S.UsageListQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.UsageSchema(many=True))
+@documented(body=False)
+@ledger_errors
+def list_usage(org_id, member=None, period=None, after=None, limit=100):
+    """Usage records, oldest first: filter by member and period (YYYY-MM);
+    page with `after` (the last id seen)."""
+    return json_response(ledger().list_usage(org_id, member=member, period=_period(period), after=after,
+                                             limit=limit))
+
+
+@blp.route("/organizations/<org_id>/usage/summary", methods=["GET"])
+@api_token_required
+@blp.arguments(S.AsOfQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.UsageSummarySchema)
+@documented(body=False)
+@ledger_errors
+def usage_summary(org_id, as_of=None):
+    """Month-to-date (M1): spend per member, each limit's status (`ok`,
+    `reached`, `unlimited`, `not_set`), the organization's spend and limit,
+    seat-type pools on legacy plans, and the credit balance on prepaid plans."""
+    return json_response(ledger().usage_summary(org_id, as_of))
