@@ -22,8 +22,10 @@ generating them is not timed; the engine caches nothing between decisions.
   ``assert_fact`` + ``do_actions`` + ``delete_state``: no lock, no wrapper.
 
 Targets: ours >= 0.5 x raw (ratio), RSS growth < 20 MB over the N decisions.
-``--profile P`` also profiles P decisions of ours with cProfile and writes
-the top functions to stderr (stdout keeps its one JSON line).
+``--breakdown B`` also times B decisions stage by stage (parse_request,
+build_context, runtime.evaluate, assemble, ...) interleaved with raw posts,
+and ``--profile P`` profiles P decisions of ours with cProfile; both write to
+stderr (stdout keeps its one JSON line).
 """
 from __future__ import annotations
 
@@ -230,6 +232,52 @@ def profile(evaluator, requests, count: int) -> str:
     return out.getvalue()
 
 
+def breakdown(policy, evaluator, requests, prepared, host, count: int) -> str:
+    """Where a decision's time goes, stage by stage, timed in one interleaved
+    loop with raw durable_rules (so machine load weighs on all alike)."""
+    from engine.decision import assemble
+    clock = time.perf_counter
+    stages = dict.fromkeys(["parse_request", "build_context", "ruleset_name", "runtime.evaluate", "fired->rules",
+                            "assemble", "(to_dict, not in decide)", "raw durable_rules", "Evaluator.decide"], 0.0)
+    order = {(p.id, e): {r.id: (i, r) for i, r in enumerate(p.rules_for(e))} for p in policy.plans.values()
+             for e in p.events}
+    done = lambda error, state: None  # noqa: E731
+    n = len(requests)
+    for i in range(count):
+        request = requests[i % n]
+        t0 = clock()
+        parsed = parse_request(request)
+        t1 = clock()
+        ctx = build_context(policy, parsed)
+        t2 = clock()
+        key = (ctx.plan.id, ctx.event["type"])
+        name = ruleset_name(policy, *key)
+        t3 = clock()
+        fired = evaluator.runtime.evaluate(name, ctx.fact)
+        t4 = clock()
+        rules = [r for _, r in sorted(order[key][f] for f in set(fired))]
+        t5 = clock()
+        decision = assemble(ctx, rules)
+        t6 = clock()
+        decision.to_dict()
+        t7 = clock()
+        ruleset, fact, sid = prepared[i % n]
+        ruleset.do_actions(ruleset.assert_fact(fact), done)
+        ruleset.delete_state(sid)
+        host.fired.clear()
+        t8 = clock()
+        evaluator.decide(request)
+        t9 = clock()
+        for stage, took in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7,
+                                        t9 - t8)):
+            stages[stage] += took
+    whole = stages["Evaluator.decide"]
+    lines = [f"{'stage':28s} {'us/decision':>12s} {'% of decide':>12s}"]
+    for stage, took in stages.items():
+        lines.append(f"{stage:28s} {took / count * 1e6:12.1f} {100 * took / whole:11.1f}%")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=1_000_000, help="decisions through our engine")
@@ -238,7 +286,9 @@ def main(argv=None) -> int:
     parser.add_argument("--distinct", type=int, default=10_000, help="distinct requests, replayed in turn")
     parser.add_argument("--seed", type=int, default=20260410)
     parser.add_argument("--profile", type=int, default=0, metavar="P",
-                        help="also profile P decisions of ours; the report goes to stderr")
+                        help="also profile P decisions of ours with cProfile; the report goes to stderr")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="B",
+                        help="also time B decisions stage by stage; the table goes to stderr")
     args = parser.parse_args(argv)
     raw_count = args.decisions if args.raw_decisions is None else args.raw_decisions
 
@@ -262,6 +312,8 @@ def main(argv=None) -> int:
     raw_rate = raw_count / raw_seconds
     ratio = our_rate / raw_rate
     growth = rss_end - rss_start
+    if args.breakdown:
+        print(breakdown(policy, evaluator, requests, prepared, host, args.breakdown), file=sys.stderr)
     if args.profile:
         print(profile(evaluator, requests, args.profile), file=sys.stderr)
     print(json.dumps({
