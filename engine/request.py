@@ -6,6 +6,7 @@ Which fields an event needs is declared in ``EVENT_FIELDS``.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -51,6 +52,11 @@ class Limit(Money):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+# Billing dates: wide enough for any contract, and far from date.max, where
+# period arithmetic (next month, a year's term) would overflow.
+DATES = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31))
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -64,7 +70,7 @@ class LevelSchema(Strict):
 
 class OrganizationSchema(LevelSchema):
     id = fields.String()
-    term_start = fields.Date()
+    term_start = fields.Date(validate=DATES)
     credit_balance = Money(minimum=None)
     seats = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(min=0)))
     hipaa_seats = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
@@ -138,7 +144,7 @@ class EventSchema(Strict):
 
 class RequestSchema(Strict):
     plan = fields.String(required=True)
-    as_of = fields.Date(required=True)
+    as_of = fields.Date(required=True, validate=DATES)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     organization = fields.Nested(OrganizationSchema, load_default=dict)
     seat_type_pool = fields.Nested(LevelSchema)
