@@ -51,12 +51,12 @@ class CreditOps:
             return self._purchase_result(org, entry, who.id, replayed=False)
 
     def credit_entry(self, session, org: Organization, kind: str, amount: Decimal, member: Member | None,
-                     usage_record_pk: int | None = None) -> CreditEntry:
+                     usage_record=None) -> CreditEntry:
         """Append to the credit ledger and move the balance beside it."""
         signed = amount if kind == "purchase" else -amount
         org.credit_balance = org.credit_balance + signed
         entry = CreditEntry(org_pk=org.pk, kind=kind, amount=signed, balance_after=org.credit_balance,
-                            member_pk=member.pk if member else None, usage_record_pk=usage_record_pk,
+                            member_pk=member.pk if member else None, usage_record=usage_record,
                             created_at=self.now())
         session.add(entry)
         return entry

@@ -10,11 +10,13 @@ requests for one organization run one after another and none is lost:
 - SQLite: a write transaction starts with ``BEGIN IMMEDIATE``, which takes
   the database's write lock at once (so two transactions never read, then
   both try to write); others wait up to ``busy_timeout``. WAL mode lets
-  readers go on meanwhile. ``synchronous=FULL``: a commit is on disk before
-  it is acknowledged.
+  readers go on meanwhile. ``synchronous=FULL`` by default: a commit is on
+  disk before it is acknowledged (``TARIFF_SQLITE_SYNCHRONOUS=NORMAL``: only
+  safe against a crash of the server, not of the machine).
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -24,6 +26,10 @@ from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "tariff_read_only"
+# FULL: each commit is on disk (fsync) before it is acknowledged, so it
+# survives a power cut too. NORMAL (WAL): survives a crash or kill -9 of the
+# server, not of the machine; faster. TARIFF_SQLITE_SYNCHRONOUS to choose.
+SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -39,6 +45,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_setup(engine: Engine) -> None:
+    synchronous = os.environ.get("TARIFF_SQLITE_SYNCHRONOUS", "FULL").upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"TARIFF_SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below emit BEGIN, not the driver.
@@ -47,7 +56,7 @@ def _sqlite_setup(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

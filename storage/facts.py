@@ -14,9 +14,12 @@ from .models import Member, Organization
 ZERO = repo.ZERO
 
 
+USAGE_EVENTS = ("usage", "usage_precheck")
+
+
 def request(org: Organization, as_of: date, event: dict, actor: Member | None = None, **parts) -> dict:
     out = {"plan": org.plan, "channel": org.channel, "as_of": as_of,
-           "organization": organization(org), "event": event}
+           "organization": organization(org, seats=event["type"] not in USAGE_EVENTS), "event": event}
     if actor is not None:
         out["member"] = {"id": actor.id, "role": actor.role, "seat_type": actor.seat_type}
     for key, value in parts.items():
@@ -27,9 +30,14 @@ def request(org: Organization, as_of: date, event: dict, actor: Member | None = 
     return out
 
 
-def organization(org: Organization) -> dict:
-    return {"id": org.id, "term_start": org.term_start, "seats": org.seats, "hipaa_seats": org.hipaa_seats,
-            "extra_usage": org.extra_usage, "credit_balance": org.credit_balance}
+def organization(org: Organization, seats: bool = True) -> dict:
+    """The organization's facts; seat counts only where the event needs them
+    (usage does not: one query less on the hot path)."""
+    out = {"id": org.id, "term_start": org.term_start, "hipaa_seats": org.hipaa_seats,
+           "extra_usage": org.extra_usage, "credit_balance": org.credit_balance}
+    if seats:
+        out["seats"] = org.seats
+    return out
 
 
 def level_keys(org: Organization, member: Member) -> dict[str, tuple[str, str]]:

@@ -117,6 +117,7 @@ class CreditEntry(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    usage_record: Mapped[UsageRecord | None] = relationship()
     __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"), Index("ix_credit_entries_org", "org_pk", "pk"))
 
 
@@ -143,7 +144,7 @@ class UsageRecord(Base):
     cost: Mapped[Decimal] = mapped_column(Money)  # value at API rates
     billed: Mapped[Decimal] = mapped_column(Money)  # what it adds to spend (and takes from credits)
     included: Mapped[Decimal] = mapped_column(Money)  # drawn from a seat's allowance (seat-based plans)
-    response: Mapped[str | None] = mapped_column(Text, nullable=True)  # the first response (JSON), for retries
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)  # the first response (JSON, id aside), for retries
     __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"),
                       Index("ix_usage_records_org_period_member", "org_pk", "period_start", "member_pk"))
 
@@ -174,6 +175,7 @@ class Notification(Base):
     member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
     usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    usage_record: Mapped[UsageRecord | None] = relationship()
     __table_args__ = (UniqueConstraint("org_pk", "period_start", "level", "subject", "threshold_pct"),)
 
 

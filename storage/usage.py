@@ -78,7 +78,7 @@ class UsageOps:
                 if first.request_hash != digest:
                     raise Conflict("this idempotency key was used for a different usage record",
                                    "idempotency_key_reused")
-                return json.loads(first.response) | {"replayed": True}
+                return self._replay(first)
             who = repo.get_member(session, org, member)
             if org.closed_through is not None and period <= org.closed_through:
                 raise Conflict(f"the billing period of {day.isoformat()} is closed", "period_closed")
@@ -99,13 +99,12 @@ class UsageOps:
                                  cost=decision.total, billed=repo.ZERO, included=repo.ZERO,
                                  **{TOKEN_COLUMNS[c]: n for c, n in counts.items()})
             session.add(record)
-            session.flush()
             for change in decision.changes:
                 if change["change"] == "record_usage":
                     record.cost, record.billed, record.included = change["cost"], change["billed"], change["included"]
                     self._count(session, org, state, record)
                 elif change["change"] == "consume_credits" and change["amount"]:
-                    self.credit_entry(session, org, "consumption", change["amount"], who, record.pk)
+                    self.credit_entry(session, org, "consumption", change["amount"], who, record)
             for note in decision.notifications:
                 self._notify(session, org, state, who, record, note)
             response = {"outcome": "allow", "recorded": True, "usage": views.usage(record, who.id),
@@ -114,8 +113,16 @@ class UsageOps:
                         "month_to_date": {level: views.money(state.spend(level))
                                           for level in ("organization", "individual")},
                         "replayed": False}
-            record.response = json.dumps(response, sort_keys=True)
+            record.response = json.dumps(response, sort_keys=True)  # one flush writes it all, at commit
+            session.flush()
+            response["usage"]["id"] = record.pk
             return response
+
+    @staticmethod
+    def _replay(first: UsageRecord) -> dict:
+        response = json.loads(first.response)
+        response["usage"]["id"] = first.pk
+        return response | {"replayed": True}
 
     def _not_recorded(self, org, decision) -> dict:
         return {"outcome": decision.outcome, "recorded": False, "usage": None, "decision": decision.to_dict(),
@@ -142,7 +149,7 @@ class UsageOps:
         _, subject = state.keys[level]
         session.add(Notification(org_pk=org.pk, period_start=state.period, level=level, subject=subject,
                                  threshold_pct=note["threshold_pct"], spend=note["spend"], limit=note["limit"],
-                                 member_pk=who.pk, usage_record_pk=record.pk, created_at=self.now()))
+                                 member_pk=who.pk, usage_record=record, created_at=self.now()))
 
     def list_usage(self, org_id: str, *, member: str | None = None, period=None, after: int | None = None,
                    limit: int = 100) -> list[dict]:
