@@ -17,7 +17,7 @@ WORKER = Path(__file__).with_name("engine_fuzz_worker.py")
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 300  # seconds; durable_rules can also hang (DURABLE_RULES.md)
 # mode -> examples; the workers run side by side (each is one process)
-EXAMPLES = {"decide": 300, "decide-survive": 250, "raw-survive": 300, "raw": 200}
+EXAMPLES = {"decide": 250, "decide-survive": 150, "raw-survive": 200, "raw": 100}
 
 
 @pytest.fixture(scope="module")
