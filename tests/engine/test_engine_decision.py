@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine import InputError
 from engine.context import build_context
 from engine.decision import DEFAULT_DENY, assemble
 from engine.effects import Action, Effects
@@ -195,3 +196,55 @@ def test_a_charging_rule_with_any_charges_once(tmp_path):
     decision = evaluator.decide(make("enterprise_sales_assisted", usage(input=1_000_000)))  # both branches hold
     assert decision.total == D(1)
     assert [c["change"] for c in decision.changes].count("record_usage") == 1
+
+
+@pytest.mark.parametrize("change, charge", [(("chat", "chat_code"), D(60) * 9), (("chat_code", "chat"), D(0))])
+def test_a_seat_type_change_takes_effect_at_once_and_an_upgrade_is_prorated(evaluator, change, charge):
+    """S7: an admin changes a member's seat type; a dearer type costs the monthly
+    difference for the months left in the term (S3's months: April to December)."""
+    old, new = change
+    decision = evaluator.decide(make("legacy_chat_code", {"type": "seat_type_change", "from": old, "to": new},
+                                     as_of="2026-04-01", member={"role": "admin"}))
+    assert decision.outcome == "allow"
+    assert decision.changes == [{"change": "change_seat_type", "from": old, "to": new}]
+    assert decision.total == charge
+
+
+def test_a_member_cannot_change_seat_types(evaluator):
+    decision = evaluator.decide(make("legacy_chat_code", {"type": "seat_type_change", "from": "chat",
+                                                          "to": "chat_code"}))
+    assert decision.outcome == "refuse" and decision.reason_codes == ["role_not_allowed"]
+    assert decision.charges == [] and decision.changes == []
+
+
+def test_renewal_charges_the_new_terms_seats_upfront(evaluator):
+    """S2: 50 Enterprise seats x 12 months x 60 (example price)."""
+    decision = evaluator.decide(make("enterprise_self_serve", {"type": "renewal"}, as_of="2027-01-01",
+                                     member={"role": "owner"}))
+    assert decision.outcome == "allow" and decision.total == 50 * 12 * D(60)
+
+
+def test_legacy_renewal_moves_every_seat_to_the_enterprise_seat(evaluator):
+    """R1: 20 chat + 10 chat_code seats become 30 Enterprise seats at renewal."""
+    decision = evaluator.decide(make("legacy_chat_code", {"type": "renewal"}, as_of="2027-01-01",
+                                     member={"role": "owner"}))
+    assert decision.outcome == "allow"
+    assert decision.total == 30 * 12 * D(60)
+    assert decision.transition == {"type": "move_to_enterprise_seat", "plan": "enterprise_sales_assisted",
+                                   "date": date(2027, 1, 1)}
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="engine bug: seats added on or after the term's end (as_of >= term_start + 12 months, the term not "
+           "renewed) are allowed with a zero charge: periods.months_remaining is 0, pricing.seats_added bills 0 "
+           "months and rules/seats.yaml allows it. Refuse it, or make it an InputError naming "
+           "organization.term_start, instead of giving seats away")
+@pytest.mark.parametrize("as_of", ["2027-01-01", "2027-06-15"])
+def test_seats_added_after_the_term_ended_are_never_free(evaluator, as_of):
+    try:
+        decision = evaluator.decide(make("enterprise_self_serve", {"type": "seats_added", "count": 2}, as_of=as_of,
+                                         member={"role": "owner"}))
+    except InputError:
+        return
+    assert not (decision.outcome == "allow" and decision.total == 0), decision.to_dict()
