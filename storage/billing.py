@@ -1,7 +1,7 @@
 """Period close and renewal (L5, A1, M2, M3, R1, R2, S2, S4), run for a date.
 
 ``run_billing(org, on)`` applies, in date order, everything due up to
-``on``: each month start closes the month before (the engine's
+``on`` (today or earlier): each month start closes the month before (the engine's
 ``period_start`` event: the month's spend and notifications reset, and on
 plans billed in arrears the month's invoice is issued); the renewal date
 renews the term (``renewal``: removals scheduled for renewal first, the new
@@ -26,7 +26,7 @@ from engine.money import ZERO, invoice_line_amount
 from engine.periods import add_months, period_start, term_end
 
 from . import facts, repository as repo, views
-from .errors import Conflict, LedgerError, NotFound
+from .errors import Conflict, InvalidInput, LedgerError, NotFound
 from .models import Charge, Invoice, InvoiceLine, Member, Notification, Organization, SeatChange, UsageRecord
 
 ROUNDING = ("Each line is its exact amount rounded half-up to the cent; the total is the sum of the rounded "
@@ -42,7 +42,12 @@ class BillingOps:
 
     # -- the run ---------------------------------------------------------
 
+    def _not_future(self, on: date) -> None:
+        if on > self.today():
+            raise InvalidInput.field("date", f"{on.isoformat()} has not come yet: a period closes once it is over")
+
     def run_billing(self, org_id: str, on: date) -> dict:
+        self._not_future(on)
         with self.db.write() as session:
             org = repo.lock_org(session, org_id)
             done = {"organization": org.id, "date": on.isoformat(), "closed_periods": [], "invoices": [],
@@ -70,6 +75,7 @@ class BillingOps:
                     if renewal <= on or (add_months(closed, 1) if closed else period_start(term)) < month]
 
     def run_billing_all(self, on: date) -> dict:
+        self._not_future(on)
         results, failed = [], []
         for org_id in self.due_organizations(on):
             try:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from storage import NotFound
+from storage import InvalidInput, NotFound
 
 OPUS = "claude-opus-4-6"
 
@@ -56,6 +56,7 @@ def test_self_serve_periods_close_without_an_invoice(ledger, new_org, clock):
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
     record(ledger, "1")
+    clock.set(2026, 5, 1)
     run = ledger.run_billing("acme", date(2026, 5, 1))
     assert run["closed_periods"][-1] == "2026-04-01" and run["invoices"] == []
     with pytest.raises(NotFound) as error:
@@ -124,6 +125,7 @@ def test_r1_legacy_chat_code_moves_everyone_to_the_enterprise_seat(ledger, new_o
 def test_r2_seat_based_moves_to_usage_based_enterprise(ledger, new_org, clock):
     new_org(plan="seat_based", channel="sales_assisted", seats={"standard": 2, "premium": 1},
             owner_seat_type="premium", members=(("ana", "standard"),), extra_usage=True)
+    clock.set(2027, 1, 1)
     run = ledger.run_billing("acme", date(2027, 1, 1))
     org = run["organization_state"]
     assert org["plan"] == "enterprise_sales_assisted" and org["seats"] == {"enterprise": 3}
@@ -140,3 +142,12 @@ def test_the_billing_run_for_every_organization(ledger, new_org):
     out = ledger.run_billing_all(date(2026, 4, 10))
     assert [o["organization"] for o in out["organizations"]] == ["a"] and out["failed"] == []
     assert ledger.due_organizations(date(2026, 4, 10)) == []
+
+
+def test_a_billing_run_cannot_close_a_period_early(ledger, new_org):
+    new_org(plan="enterprise_sales_assisted", members=())
+    with pytest.raises(InvalidInput) as error:
+        ledger.run_billing("acme", date(2026, 5, 1))  # the clock says 2026-04-10
+    assert list(error.value.errors) == ["date"]
+    with pytest.raises(InvalidInput):
+        ledger.run_billing_all(date(2026, 5, 1))

@@ -40,10 +40,11 @@ def acme(client):
     return "/v1/organizations/acme"
 
 
-def usage(client, key, member="ana", tokens=None, **headers):
-    return client.post("/v1/organizations/acme/usage", headers={"Idempotency-Key": key, **headers},
-                       json={"member": member, "product": "chat", "model": "claude-opus-4-6",
-                             "tokens": tokens or {"input": 1_000_000}})
+def usage(client, key, member="ana", tokens=None, occurred_at=None, **headers):
+    body = {"member": member, "product": "chat", "model": "claude-opus-4-6", "tokens": tokens or {"input": 1_000_000}}
+    if occurred_at:
+        body["occurred_at"] = occurred_at
+    return client.post("/v1/organizations/acme/usage", headers={"Idempotency-Key": key, **headers}, json=body)
 
 
 def test_create_and_read_an_organization(client):
@@ -185,24 +186,32 @@ def test_invoices_notifications_and_the_billing_run(client):
     assert client.post("/v1/organizations", json=org_body(plan="enterprise_sales_assisted")).status_code == 201
     client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"})
     client.put("/v1/organizations/acme/limits", json={"actor": "pat", "level": "organization", "limit": "9"})
-    usage(client, "a")
-    usage(client, "b")
-    month = TODAY.strftime("%Y-%m")
-    draft = client.get(f"/v1/organizations/acme/invoices/{month}").get_json()
+    last_month = add_months(period_start(TODAY), -1)
+    when = f"{last_month.isoformat()}T10:00:00Z"
+    usage(client, "a", occurred_at=when)
+    usage(client, "b", occurred_at=when)
+    usage(client, "c")  # this month
+    month, previous = TODAY.strftime("%Y-%m"), last_month.strftime("%Y-%m")
+    draft = client.get(f"/v1/organizations/acme/invoices/{previous}").get_json()
     assert draft["status"] == "draft" and draft["total"] == "10.00"
-    assert [(l["member"], l["amount"]) for l in draft["lines"]] == [("ana", "10.00"), ("pat", "0.00")]
-    notes = client.get(f"/v1/organizations/acme/notifications?period={month}").get_json()
+    # pat joined after that month and used nothing in it: no line
+    assert [(l["member"], l["amount"]) for l in draft["lines"]] == [("ana", "10.00")]
+    notes = client.get(f"/v1/organizations/acme/notifications?period={previous}").get_json()
     assert [n["threshold_pct"] for n in notes] == [50, 80, 100]
-    run = client.post("/v1/organizations/acme/billing-run", json={"date": add_months(period_start(TODAY), 1)
-                                                                  .isoformat()})
+    future = client.post("/v1/organizations/acme/billing-run", json={"date": add_months(TODAY, 1).isoformat()})
+    assert future.status_code == 422 and list(future.get_json()["errors"]) == ["date"]
+    run = client.post("/v1/organizations/acme/billing-run", json={"date": TODAY.isoformat()})
     assert run.status_code == 200
-    assert run.get_json()["closed_through"] == period_start(TODAY).isoformat()
-    issued = client.get(f"/v1/organizations/acme/invoices/{month}").get_json()
+    assert run.get_json()["closed_through"] == last_month.isoformat()
+    issued = client.get(f"/v1/organizations/acme/invoices/{previous}").get_json()
     assert issued["status"] == "issued" and issued["total"] == "10.00"
-    assert [i["number"] for i in client.get("/v1/organizations/acme/invoices").get_json()][-1] == f"acme-{month}"
+    assert [i["number"] for i in client.get("/v1/organizations/acme/invoices").get_json()][-1] == f"acme-{previous}"
+    assert client.get(f"/v1/organizations/acme/invoices/{month}").get_json()["total"] == "5.00"  # the open month
+    late = usage(client, "late", occurred_at=when)
+    assert late.status_code == 409 and late.get_json()["code"] == "period_closed"
     bad = client.get("/v1/organizations/acme/invoices/2026-13")
     assert bad.status_code == 422
-    everyone = client.post("/v1/billing-runs", json={"date": add_months(period_start(TODAY), 1).isoformat()})
+    everyone = client.post("/v1/billing-runs", json={"date": TODAY.isoformat()})
     assert everyone.status_code == 200 and everyone.get_json()["organizations"] == []
 
 

@@ -81,6 +81,7 @@ def test_a_scheduled_removal_that_no_longer_fits_fails_alone(ledger, new_org, cl
     scheduled = ledger.remove_seats("acme", actor="pat", count=2, at_renewal=True)["seat_change"]
     ledger.add_member("acme", actor="pat", id="ben")
     ledger.add_member("acme", actor="pat", id="cy")  # now 4 of 4 seats are taken
+    clock.set(2027, 1, 1)
     run = ledger.run_billing("acme", date(2027, 1, 1))
     assert run["organization_state"]["seats"] == {"enterprise": 4}
     assert run["renewals"][0]["charged"] == str(4 * 60 * 12)
@@ -88,11 +89,12 @@ def test_a_scheduled_removal_that_no_longer_fits_fails_alone(ledger, new_org, cl
     assert failed["status"] == "failed" and failed["detail"]["code"] == "seats_in_use"
 
 
-def test_a_scheduled_removal_can_be_cancelled(ledger, new_org):
+def test_a_scheduled_removal_can_be_cancelled(ledger, new_org, clock):
     new_org(seats={"enterprise": 5}, members=())
     scheduled = ledger.remove_seats("acme", actor="pat", count=2, at_renewal=True)["seat_change"]
     assert ledger.cancel_seat_change("acme", scheduled["id"], actor="pat")["seat_change"]["status"] == "cancelled"
     with pytest.raises(Conflict):
         ledger.cancel_seat_change("acme", scheduled["id"], actor="pat")
+    clock.set(2027, 1, 1)
     run = ledger.run_billing("acme", date(2027, 1, 1))
     assert run["organization_state"]["seats"] == {"enterprise": 5}
