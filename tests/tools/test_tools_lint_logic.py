@@ -65,11 +65,7 @@ def _requests(plan, event, channel):
     return full, bare
 
 
-# engine/context.py reads event["from"], but the request schema loads it as
-# "from_": every seat_type_change decision raises KeyError (reported).
-_FROM_BUG = pytest.mark.xfail(raises=KeyError, strict=False, reason="context.py reads event['from']; schema gives from_")
-CONTEXTS = [pytest.param(plan, event, channel, id=f"{plan.id}-{event}-{channel}",
-                         marks=[_FROM_BUG] if event == "seat_type_change" else [])
+CONTEXTS = [pytest.param(plan, event, channel, id=f"{plan.id}-{event}-{channel}")
             for plan in POLICY.plans.values() for event in sorted(plan.events) for channel in plan.channels]
 
 
