@@ -18,7 +18,7 @@ is the sum of the rounded lines, so the lines always add up to the total.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, insert, select
 
@@ -203,7 +203,7 @@ class BillingOps:
             session.execute(insert(InvoiceLine), [line | {"invoice_pk": invoice.pk} for line in lines])
         return invoice
 
-    def _invoice_head(self, invoice: Invoice, org_id: str | None = None) -> dict:
+    def _invoice_head(self, invoice: Invoice) -> dict:
         return {"number": invoice.number, "period_start": views.iso(invoice.period_start),
                 "period_end": views.iso(invoice.period_end), "status": "issued", "plan": invoice.plan,
                 "channel": invoice.channel, "currency": "USD", "total": views.cents(invoice.total),

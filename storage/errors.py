@@ -48,6 +48,7 @@ class Refused(LedgerError):
     def __init__(self, decision: dict):
         reasons = decision.get("reasons") or []
         code = reasons[0]["code"] if reasons else "refused"
-        super().__init__(f"{decision['event']} {decision['outcome']}: {', '.join(r['code'] for r in reasons)}",
-                         code)
+        verdict = "refused" if decision["outcome"] == "refuse" else "blocked"
+        why = "; ".join(f"{r['code']} ({', '.join(r.get('cites') or []) or 'no rule allows it'})" for r in reasons)
+        super().__init__(f"the policy {verdict} this {decision['event']}: {why}", code)
         self.decision = decision

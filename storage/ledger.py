@@ -19,12 +19,12 @@ from engine import Decision, Evaluator
 from engine.periods import period_start
 from engine.request import parse_request
 
-from . import views
+from . import repository as repo, views
 from .billing import BillingOps
 from .credits import CreditOps
 from .db import Database
 from .errors import Refused
-from .models import Charge, Event, Member, Organization, SeatChange
+from .models import Charge, Event, Member, Organization, SeatChange, SeatCount
 from .organizations import OrganizationOps
 from .seats import SeatOps
 from .limits import LimitOps
@@ -110,7 +110,6 @@ class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps
                 row.count += delta
                 break
         else:
-            from .models import SeatCount
             org.seat_counts.append(SeatCount(seat_type=seat_type, count=delta))
         org.hipaa_seats = min(org.hipaa_seats, self.hipaa_capacity(org))
         org.updated_at = self.now()
@@ -122,5 +121,4 @@ class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps
         return sum(count for seat_type, count in org.seats.items() if seat_type in eligible)
 
     def view_org(self, session, org: Organization) -> dict:
-        from . import repository as repo
         return views.organization(org, self.prepaid(org), repo.assigned_seats(session, org))

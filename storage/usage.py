@@ -67,7 +67,7 @@ class UsageOps:
         when = (occurred_at or now).astimezone(timezone.utc)
         day = when.date()
         period = period_start(day)
-        counts = {c: int(tokens.get(c, 0)) for c in TOKEN_CLASSES}
+        counts = self._token_counts(tokens)
         digest = fingerprint(member=member, product=product, model=model, tokens=counts,
                              occurred_at=occurred_at.astimezone(timezone.utc).isoformat() if occurred_at else None)
         with self.db.write() as session:
@@ -123,6 +123,20 @@ class UsageOps:
         response = json.loads(first.response)
         response["usage"]["id"] = first.pk
         return response | {"replayed": True}
+
+    @staticmethod
+    def _token_counts(tokens) -> dict[str, int]:
+        if not isinstance(tokens, dict):
+            raise InvalidInput.field("tokens", "token counts by class: " + ", ".join(TOKEN_CLASSES))
+        errors = {f"tokens.{name}": ["not a token class"] for name in tokens if name not in TOKEN_CLASSES}
+        for name, count in tokens.items():
+            if name in TOKEN_CLASSES and (type(count) is not int or count < 0):
+                errors[f"tokens.{name}"] = ["a whole number, 0 or more"]
+        if not errors and not any(tokens.values()):
+            errors["tokens"] = ["at least one token count must be positive"]
+        if errors:
+            raise InvalidInput("the token counts are not valid", errors=errors)
+        return {c: tokens.get(c, 0) for c in TOKEN_CLASSES}
 
     def _not_recorded(self, org, decision) -> dict:
         return {"outcome": decision.outcome, "recorded": False, "usage": None, "decision": decision.to_dict(),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from ..auth import api_token_required
 from ..errors import ApiError

@@ -46,20 +46,27 @@ def pytest_runtest_logreport(report):
         _ran_postgres.append(report.nodeid)
 
 
-def pytest_sessionfinish(session, exitstatus):
+def _postgres_shortfall() -> str | None:
     if os.environ.get(REQUIRE_ENV) != "1":
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        return None
     if _skipped_postgres:
-        message = (f"{REQUIRE_ENV}=1 but {len(_skipped_postgres)} PostgreSQL test(s) were skipped, e.g. "
-                   f"{_skipped_postgres[0]} (is {PG_ENV} set and the server up?)")
-    elif not _ran_postgres:
-        message = f"{REQUIRE_ENV}=1 but no PostgreSQL test ran"
-    else:
-        return
-    if reporter is not None:
-        reporter.write_line(f"FAILED: {message}", red=True, bold=True)
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return (f"{REQUIRE_ENV}=1 but {len(_skipped_postgres)} PostgreSQL test(s) were skipped, e.g. "
+                f"{_skipped_postgres[0]} (is {PG_ENV} set and the server up?)")
+    if not _ran_postgres:
+        return f"{REQUIRE_ENV}=1 but no PostgreSQL test ran"
+    return None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _postgres_shortfall():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    message = _postgres_shortfall()
+    if message:
+        terminalreporter.write_sep("=", "PostgreSQL tests required", red=True, bold=True)
+        terminalreporter.write_line(f"FAILED: {message}", red=True, bold=True)
 
 
 # -- databases --------------------------------------------------------------

@@ -3,11 +3,9 @@ occupy seats, roles, seat type changes through the engine (S7)."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from engine import InputError
 from storage import Conflict, Forbidden, InvalidInput, NotFound, Refused
 
 

@@ -10,7 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.periods import add_months, period_start
 from storage import Refused, check_ledger
 
 MEMBERS = ("ana", "ben", "cy")

@@ -203,3 +203,13 @@ def test_summary_m1(ledger, new_org):
     assert by_id["ana"]["limit"]["status"] == "reached"
     assert by_id["ben"]["spend"] == "2" and by_id["ben"]["limit"]["status"] == "not_set"
     assert by_id["pat"]["spend"] == "0" and by_id["pat"]["records"] == 0
+
+
+@pytest.mark.parametrize("tokens, path", [({"input": 1.5}, "tokens.input"), ({"input": True}, "tokens.input"),
+                                          ({"input": -1}, "tokens.input"), ({"inputs": 5}, "tokens.inputs"),
+                                          ({"input": 0}, "tokens")])
+def test_token_counts_are_whole_numbers_of_known_classes(ledger, new_org, tokens, path):
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    with pytest.raises(InvalidInput) as error:
+        record(ledger, "t", tokens=tokens)
+    assert path in error.value.errors
