@@ -138,6 +138,7 @@ def main() -> None:
     singles = [b.encode() for b in requests_to_decide()]
     batches = [('{"requests": [' + ",".join(b.decode() for b in (singles * 2)[i:i + args.batch]) + "]}").encode()
                for i in range(0, len(singles), max(1, len(singles) // 8))][:8]
+    load_before = os.getloadavg()[0]
     port = free_port()
     server = start_server(port, args.workers, tmp, sink)
     try:
@@ -158,7 +159,7 @@ def main() -> None:
     batch["decisions_per_s"] = round(batch["requests_per_s"] * args.batch, 1)
     out = {
         "bench": "http", "workers": args.workers, "clients": args.clients, "seconds": args.seconds,
-        "cpus": os.cpu_count(), "decision_log": args.decision_log, "batch_size": args.batch,
+        "cpus": os.cpu_count(), "loadavg_1m_before": round(load_before, 2), "decision_log": args.decision_log, "batch_size": args.batch,
         "distinct_requests": len(singles),
         "trivial": trivial, "single": single, "batch": batch,
         "single_vs_trivial": round(single["requests_per_s"] / trivial["requests_per_s"], 3),

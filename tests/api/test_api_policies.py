@@ -119,3 +119,31 @@ def test_validate_at_most_max_files(make_app, post_json):
     response = post_json(client, VALIDATE, {"files": files})
     assert response.status_code == 422
     assert "files" in response.get_json()["errors"]
+
+
+def billion_laughs(levels: int) -> str:
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, levels):
+        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_validate_refuses_a_yaml_alias_bomb_quickly(client, post_json, loads):
+    body = loads(post_json(client, VALIDATE, {"files": {"plans/bomb.yaml": billion_laughs(9)}}))
+    assert body["valid"] is False
+    assert body["findings"] == [{"file": "plans/bomb.yaml", "line": 1, "column": 1, "severity": "error",
+                                 "code": "too_large",
+                                 "message": "expands to more than 100000 values (YAML aliases?)"}]
+
+
+def test_validate_still_reads_ordinary_aliases(client, post_json, loads, policy_copy):
+    # the shipped rate card uses anchors and aliases
+    text = (policy_copy / "rate_card.yaml").read_text()
+    assert "&" in text
+    body = loads(post_json(client, VALIDATE, {"files": {"rate_card.yaml": text + "\n# same\n"}}))
+    assert body["valid"] is True
+
+
+def test_validate_a_recursive_alias_is_not_a_500(client, post_json):
+    response = post_json(client, VALIDATE, {"files": {"plans/loop.yaml": "a: &a [*a]\n"}})
+    assert response.status_code in (200, 422)
