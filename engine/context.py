@@ -134,6 +134,8 @@ def _values(ctx: Context) -> None:
             _fail("as_of", f"is before the term's start ({term_start.isoformat()})")
         ctx.months_remaining = periods.months_remaining(ctx.as_of, term_start)
         renewal = ctx.values["renewal_date"]
+        if ctx.event["type"] in ("seats_added", "seat_type_change") and ctx.as_of >= renewal:
+            _fail("as_of", f"the term ended on {renewal.isoformat()}: renew it before changing seats")
         if ctx.event["type"] == "renewal" and ctx.as_of < renewal:
             _fail("as_of", f"the term renews on {renewal.isoformat()}; a renewal cannot happen before "
                   "(an earlier move goes through sales: early_migration)")

@@ -75,6 +75,8 @@ class Runtime:
             except durable.MessageNotHandledException as exc:
                 # Never delete_state here: on an unmatched fact it segfaults.
                 raise EngineError(f"ruleset {name} matched nothing, not even its catch-all") from exc
+            except durable.durable_rules_engine.error as exc:  # a fact it cannot read (inf, too many fields)
+                raise EngineError(f"ruleset {name} refused the fact: {exc}") from exc
             try:
                 ruleset.do_actions(handle, done)
             finally:

@@ -234,12 +234,6 @@ def test_legacy_renewal_moves_every_seat_to_the_enterprise_seat(evaluator):
                                    "date": date(2027, 1, 1)}
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="engine bug: seats added on or after the term's end (as_of >= term_start + 12 months, the term not "
-           "renewed) are allowed with a zero charge: periods.months_remaining is 0, pricing.seats_added bills 0 "
-           "months and rules/seats.yaml allows it. Refuse it, or make it an InputError naming "
-           "organization.term_start, instead of giving seats away")
 @pytest.mark.parametrize("as_of", ["2027-01-01", "2027-06-15"])
 def test_seats_added_after_the_term_ended_are_never_free(evaluator, as_of):
     try:

@@ -79,11 +79,6 @@ def test_random_raw_facts_never_kill_the_process(workers):
     assert proc.returncode == 0, report(proc)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="engine bug (minor): runtime.Runtime.evaluate lets durable_rules' own `error` escape instead of "
-           "EngineError: a fact durable cannot parse, e.g. {'amount': 5e-324} (error 204), float('inf') (202), "
-           "or more than ~250 fields (302). Facts built by context.py never hit this; wrap the assert_fact call")
 def test_random_raw_facts_get_rule_names_or_an_engine_error(workers):
     proc = run_worker(workers, "raw")
     assert proc.returncode == 0, report(proc)

@@ -164,10 +164,6 @@ def test_an_action_error_surfaces_as_an_engine_error(runtime, monkeypatch):
         runtime.evaluate(name, {"event": "x"})
 
 
-@pytest.mark.xfail(
-    strict=True, raises=durable.durable_rules_engine.error,
-    reason="engine bug (minor): runtime.Runtime.evaluate lets durable_rules' own error escape (here error 202 on "
-           "a non-finite number) instead of raising EngineError as its docstring promises")
 def test_a_fact_durable_rules_cannot_read_is_an_engine_error(runtime):
     name = fresh_name()
     runtime.register(name, {"always": None})
