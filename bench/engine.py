@@ -13,13 +13,17 @@ generating them is not timed; the engine caches nothing between decisions.
 
 - ours: ``Evaluator.decide(payload)`` on the request dicts: validation,
   facts, durable_rules (through engine.runtime: one lock, fresh sid, state
-  deleted), assembly of the Decision. RSS (VmRSS of /proc/self/status) is read
-  before and after these N decisions.
+  deleted), assembly of the Decision.
 - raw:  the same rulesets (engine.compiler.compile_rulesets, plus the
   catch-all rule every fact must match or durable_rules keeps state it cannot
   delete) registered as plain ``durable.engine.Ruleset`` objects, the facts
   of the same requests prepared in advance (sid included), each posted with
   ``assert_fact`` + ``do_actions`` + ``delete_state``: no lock, no wrapper.
+
+The two take turns in blocks (``--block``, default 5,000 of ours, then raw's
+proportional share) so that other load on the machine weighs on both alike.
+RSS (VmRSS of /proc/self/status) is read before the first block and after the
+last one.
 
 Targets: ours >= 0.5 x raw (ratio), RSS growth < 20 MB over the N decisions.
 ``--breakdown B`` also times B decisions stage by stage (parse_request,
@@ -197,27 +201,28 @@ def raw_rulesets(policy) -> tuple[dict, RawHost]:
     return out, host
 
 
-def run_raw(rulesets, host, prepared, count: int) -> float:
+def run_raw(rulesets, host, prepared, count: int, start: int = 0) -> float:
     """Seconds for ``count`` facts posted straight to durable_rules."""
     done = lambda error, state: None  # noqa: E731
     n = len(prepared)
-    start = time.perf_counter()
-    for i in range(count):
+    began = time.perf_counter()
+    for i in range(start, start + count):
         ruleset, fact, sid = prepared[i % n]
         handle = ruleset.assert_fact(fact)
         ruleset.do_actions(handle, done)
         ruleset.delete_state(sid)
         host.fired.clear()
-    return time.perf_counter() - start
+    return time.perf_counter() - began
 
 
-def run_ours(evaluator, requests, count: int) -> float:
+def run_ours(evaluator, requests, count: int, start: int = 0) -> float:
+    """Seconds for ``count`` decisions through Evaluator.decide."""
     decide = evaluator.decide
     n = len(requests)
-    start = time.perf_counter()
-    for i in range(count):
+    began = time.perf_counter()
+    for i in range(start, start + count):
         decide(requests[i % n])
-    return time.perf_counter() - start
+    return time.perf_counter() - began
 
 
 def profile(evaluator, requests, count: int) -> str:
@@ -285,6 +290,8 @@ def main(argv=None) -> int:
                         help="facts posted to raw durable_rules (default: as many as --decisions)")
     parser.add_argument("--distinct", type=int, default=10_000, help="distinct requests, replayed in turn")
     parser.add_argument("--seed", type=int, default=20260410)
+    parser.add_argument("--block", type=int, default=5_000,
+                        help="decisions of ours per turn; raw takes its share between turns")
     parser.add_argument("--profile", type=int, default=0, metavar="P",
                         help="also profile P decisions of ours with cProfile; the report goes to stderr")
     parser.add_argument("--breakdown", type=int, default=0, metavar="B",
@@ -301,12 +308,23 @@ def main(argv=None) -> int:
     events = Counter(r["event"]["type"] for r in requests)
     run_raw(rulesets, host, prepared, min(len(prepared), 5_000))
 
+    # Ours and raw take turns in blocks, so that whatever else the machine is
+    # doing weighs on both alike; RSS is read before the first block and after
+    # the last (the raw blocks delete their state too).
     gc.collect()
     rss_start = rss_mb()
-    ours_seconds = run_ours(evaluator, requests, args.decisions)
+    ours_seconds = raw_seconds = 0.0
+    ours_done = raw_done = 0
+    while ours_done < args.decisions or raw_done < raw_count:
+        block = min(args.block, args.decisions - ours_done)
+        ours_seconds += run_ours(evaluator, requests, block, start=ours_done)
+        ours_done += block
+        raw_block = raw_count - raw_done if ours_done >= args.decisions else \
+            min(raw_count - raw_done, round(raw_count * ours_done / args.decisions) - raw_done)
+        raw_seconds += run_raw(rulesets, host, prepared, raw_block, start=raw_done)
+        raw_done += raw_block
     gc.collect()
     rss_end = rss_mb()
-    raw_seconds = run_raw(rulesets, host, prepared, raw_count)
 
     our_rate = args.decisions / ours_seconds
     raw_rate = raw_count / raw_seconds
@@ -320,6 +338,7 @@ def main(argv=None) -> int:
         "bench": "engine",
         "decisions": args.decisions,
         "raw_decisions": raw_count,
+        "block": args.block,
         "our_rate": round(our_rate, 1),
         "raw_rate": round(raw_rate, 1),
         "ratio": round(ratio, 3),
