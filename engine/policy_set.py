@@ -113,7 +113,8 @@ def _check_shape(doc: Document):
 class _Composer:
     """Builds plans from validated documents, collecting every finding."""
 
-    def __init__(self, vocabulary: dict, rule_docs: dict):
+    def __init__(self, vocabulary: dict, rule_docs: dict, broken_modules: set = frozenset()):
+        self.broken_modules = broken_modules  # reported already: including them is no new error
         self.vocabulary = vocabulary
         self.rule_docs = rule_docs  # rel path -> (doc, loaded)
         self.included: set[str] = set()
@@ -134,6 +135,9 @@ class _Composer:
                            "unknown_product")
         rules = []
         for i, rel in enumerate(spec["include"]):
+            if rel in self.broken_modules:
+                self.included.add(rel)
+                continue
             if rel not in self.rule_docs:
                 self.findings.append((where / "include" / i).finding("unknown_include",
                                                                      f"no rule module {rel!r} in the policy set"))
@@ -197,11 +201,14 @@ def load_policy_set(root: str | Path) -> PolicySet:
         raise PolicyError([Finding(Location(shown, 1, 1), "not_found", "no such policy directory")])
     docs, findings, files = _read_documents(root_path, shown)
     by_kind: dict = {}
+    broken: dict = {}  # files of a known kind with errors: their absence is not a second finding
     for rel, doc in docs.items():
         schema, loaded, problems = _check_shape(doc)
         findings += problems
         if loaded is not None:
             by_kind.setdefault(schema, []).append((rel, doc, loaded))
+        elif schema is not None:
+            broken.setdefault(schema, set()).add(rel)
 
     vocabularies = by_kind.get(VocabularyFileSchema, [])
     if len(vocabularies) != 1:
@@ -213,7 +220,7 @@ def load_policy_set(root: str | Path) -> PolicySet:
     price_entries = [e for _, _, loaded in by_kind.get(SeatPricesFileSchema, []) for e in loaded["seat_prices"]]
     for kind, entries, files_ in (("rate_card", rate_entries, by_kind.get(RateCardFileSchema, [])),
                                   ("seat_prices", price_entries, by_kind.get(SeatPricesFileSchema, []))):
-        if not entries:
+        if not entries and not broken.get(RateCardFileSchema if kind == "rate_card" else SeatPricesFileSchema):
             findings.append(Finding(Location(shown, 1, 1), f"missing_{kind}", f"no {kind} entries in the set"))
         seen = {}
         for rel, doc, loaded in files_:
@@ -225,7 +232,7 @@ def load_policy_set(root: str | Path) -> PolicySet:
                 seen[day] = Where(doc, (kind, i, "effective_from")).location
 
     rule_docs = {rel: (doc, loaded) for rel, doc, loaded in by_kind.get(RulesFileSchema, [])}
-    composer = _Composer(vocabulary, rule_docs)
+    composer = _Composer(vocabulary, rule_docs, broken.get(RulesFileSchema, set()))
     plans: dict[str, Plan] = {}
     plan_docs = {}
     for rel, doc, loaded in by_kind.get(PlanFileSchema, []):
