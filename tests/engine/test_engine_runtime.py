@@ -152,16 +152,17 @@ def test_rulesets_are_scoped_by_plan_and_event(policy):
             assert set(rules) == {r.id for r in plan.rules if event in r.on}
 
 
-def test_an_action_error_surfaces_as_an_engine_error(runtime, monkeypatch):
+def test_rule_actions_are_collected_never_run(runtime, monkeypatch):
+    """Matching rules are read off durable_rules' action queue; no Python action runs."""
     def failing_action(name):
         def action(c):
             raise RuntimeError("boom")
         return action
     monkeypatch.setattr(runtime, "get_action", failing_action)
     name = fresh_name()
-    runtime.register(name, {"explodes": None})
-    with pytest.raises(EngineError, match="boom"):
-        runtime.evaluate(name, {"event": "x"})
+    runtime.register(name, {"explodes": None, "big": {"$gt": {"amount": 10}}})
+    assert sorted(runtime.evaluate(name, {"event": "x", "amount": 11})) == ["big", "explodes"]
+    assert runtime.evaluate(name, {"event": "x", "amount": 1}) == ["explodes"]
 
 
 def test_a_fact_durable_rules_cannot_read_is_an_engine_error(runtime):
