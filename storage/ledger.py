@@ -17,7 +17,6 @@ from typing import Callable
 
 from engine import Decision, Evaluator
 from engine.periods import period_start
-from engine.request import parse_request
 
 from . import repository as repo, views
 from .billing import BillingOps
@@ -74,13 +73,9 @@ class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps
         return self.now().date()
 
     def decide(self, request: dict) -> Decision:
-        parsed = parse_request(request)
-        event = parsed["event"]
-        # engine/request.py loads the seat_type_change field "from" as "from_",
-        # while engine/context.py and decision.py read event["from"].
-        if "from_" in event and "from" not in event:
-            event["from"] = event["from_"]
-        return self.evaluator.decide_parsed(parsed)
+        """The engine's decision on a request built from stored state (InputError
+        when something in it, such as a model or product the caller named, is wrong)."""
+        return self.evaluator.decide(request)
 
     @staticmethod
     def require_allow(decision: Decision) -> None:
