@@ -6,7 +6,6 @@ import uuid
 from datetime import date, datetime, timezone
 
 from engine import InputError
-from engine.money import AmountError
 from flask import Response, current_app, request
 
 from .auth import api_token_required
@@ -38,42 +37,11 @@ def _input_problem(exc: InputError) -> dict:
     return problem_body(422, exc.code, message, exc.errors)
 
 
-# Guard for an engine defect (see docs/api.md, "Known engine issues"): a date
-# within about a year of 9999-12-31 makes the engine's period arithmetic raise
-# ValueError (year 10000), which would be a 500 for bad input. Remove once the
-# engine's request schema bounds dates itself.
-LAST_DATE = date(9997, 12, 31)
-DATE_FIELDS = (("as_of",), ("organization", "term_start"))
-
-
-def _check_dates(payload) -> None:
-    if not isinstance(payload, dict):
-        return
-    errors = {}
-    for path in DATE_FIELDS:
-        value = payload
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if isinstance(value, str):
-            try:
-                too_late = date.fromisoformat(value) > LAST_DATE
-            except ValueError:
-                continue  # not a date: the engine says so
-            if too_late:
-                errors[".".join(path)] = [f"dates after {LAST_DATE.isoformat()} are not supported"]
-    if errors:
-        raise InputError("invalid_request", errors)
-
-
 def _decide(svc, active, payload, explain: bool, lang: str) -> dict:
     """One decision as the API answers it; raises InputError."""
     started = time.perf_counter()
     try:
-        try:
-            _check_dates(payload)
-            decision = active.evaluator.decide(payload)
-        except AmountError as exc:  # engine defect, see docs/api.md "Known engine issues"
-            raise InputError("amount_out_of_range", {"request": [str(exc)]}) from None
+        decision = active.evaluator.decide(payload)
     except InputError as exc:
         svc.metrics.input_errors.labels(exc.code).inc()
         raise

@@ -59,9 +59,6 @@ def validate(body: dict):
     A set with errors is a 200 with `valid: false`."""
     store = services().policies
     active = store.active()
-    too_large = _too_large(body["files"])
-    if too_large:
-        return {"valid": False, "version": None, "base_version": _base(body, active), "findings": too_large}
     root = Path(tempfile.mkdtemp(prefix="tariff-validate-"))
     try:
         if body["base"] == "served":
@@ -94,46 +91,6 @@ def validate(body: dict):
                 "base_version": _base(body, active), "findings": [shown(f) for f in findings]}
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-# A YAML alias repeats its anchor's node; nested aliases ("billion laughs")
-# make a few hundred bytes expand to billions of values, and the engine's
-# loader builds every one of them (engine issue, see docs/api.md). Submitted
-# files are measured first, in linear time over the composed node graph.
-MAX_EXPANDED_NODES = 100_000
-
-
-def _expanded_size(text: str) -> int:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, ValueError):
-        return 0  # not one YAML document: the engine reports it, with its place
-    if root is None:
-        return 0
-    sizes: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if id(node) in sizes and not children_done:
-            continue
-        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
-                    else node.value if isinstance(node, yaml.SequenceNode) else [])
-        if children_done:
-            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
-        else:
-            sizes[id(node)] = 1  # provisional: a recursive alias counts once
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
-
-
-def _too_large(files: dict) -> list[dict]:
-    out = []
-    for rel, text in sorted(files.items()):
-        if text is not None and _expanded_size(text) > MAX_EXPANDED_NODES:
-            out.append({"file": rel, "line": 1, "column": 1, "severity": "error", "code": "too_large",
-                        "message": f"expands to more than {MAX_EXPANDED_NODES} values (YAML aliases?)"})
-    return out
 
 
 def _base(body, active):

@@ -48,12 +48,25 @@ _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 
 
+# An alias repeats its anchor; nested aliases ("billion laughs") make a few
+# hundred bytes expand to billions of values. No policy file comes near this.
+MAX_VALUES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, file: str):
         self.doc = Document(file, None)
         self.findings: list[Finding] = []
+        self.budget = MAX_VALUES
 
     def build(self, node, path: Path = ()):
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge
         where = _mark(self.doc.file, node)
         self.doc.values[path] = where
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
@@ -123,8 +136,16 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         return None, [Finding(where, "yaml_syntax", f"{exc.problem or exc.context}")]
     except yaml.YAMLError as exc:  # composer errors without marks (e.g. several documents)
         return None, [Finding(Location(file, 1, 1), "yaml_syntax", str(exc).splitlines()[0])]
+    except RecursionError:
+        return None, [Finding(Location(file, 1, 1), "too_deep", "nested too deeply to be a policy")]
     if node is None:
         return None, [Finding(Location(file, 1, 1), "empty_file", "the file has no content")]
     builder = _Builder(file)
-    builder.doc.data = builder.build(node)
+    try:
+        builder.doc.data = builder.build(node)
+    except _TooLarge:
+        return None, [Finding(Location(file, 1, 1), "too_large",
+                              f"expands to more than {MAX_VALUES} values (YAML aliases?)")]
+    except RecursionError:
+        return None, [Finding(Location(file, 1, 1), "too_deep", "nested too deeply to be a policy")]
     return builder.doc, builder.findings
