@@ -121,6 +121,8 @@ def _reason(ctx: Context, code: str, rule, vocabulary) -> dict:
         reason["level"] = level
         reason["limit"] = ctx.levels[level].limit
         reason["spend"] = ctx.levels[level].spend
+        if level == "seat_type":
+            reason["seat_type"] = ctx.fact.get("seat_type")
     if code == "product_not_in_seat":
         reason["product"] = ctx.fact.get("product")
         reason["seat_type"] = ctx.fact.get("seat_type")
