@@ -53,9 +53,21 @@ PERIOD = date(2026, 4, 1)
 MODEL = "claude-haiku-4-5"
 
 
+CLOSE_DAY = date(2026, 5, 1)
+
+
+class Clock:
+    """The bench's own time: April 2026, then the day April closes."""
+    def __init__(self):
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
 def _ledger(url: str, evaluator) -> Ledger:
     migrate(url)
-    return Ledger(Database(url), evaluator, clock=lambda: NOW)
+    return Ledger(Database(url), evaluator, clock=Clock())
 
 
 def records_per_second(ledger: Ledger, org: str, count: int, threads: int) -> dict:
@@ -117,9 +129,11 @@ def invoice_time(ledger: Ledger, org: str, members: int, records: int) -> dict:
     draft = ledger.get_invoice(org, PERIOD)
     build = time.perf_counter() - started
     assert draft["status"] == "draft" and len(draft["lines"]) == members + 1
+    ledger.clock.now = datetime(2026, 5, 1, 1, tzinfo=timezone.utc)
     started = time.perf_counter()
-    run = ledger.run_billing(org, date(2026, 5, 1))
+    run = ledger.run_billing(org, CLOSE_DAY)
     issue = time.perf_counter() - started
+    ledger.clock.now = NOW
     assert run["invoices"][-1]["total"] == draft["total"]
     return {"members": members, "records": records, "build_s": round(build, 2), "close_and_issue_s": round(issue, 2),
             "setup_s": round(setup, 1), "total": draft["total"]}
