@@ -25,6 +25,10 @@ proportional share) so that other load on the machine weighs on both alike.
 RSS (VmRSS of /proc/self/status) is read before the first block and after the
 last one.
 
+For reference the line also gives ``raw_queue_rate``: the same facts through
+durable_rules' C module with the matched rules read off its action queue, no
+Python callbacks (how engine.runtime reads them), and ``ratio_vs_queue``.
+
 Targets: ours >= 0.5 x raw (ratio), RSS growth < 20 MB over the N decisions.
 ``--breakdown B`` also times B decisions stage by stage (parse_request,
 build_context, runtime.evaluate, assemble, ...) interleaved with raw posts,
@@ -215,6 +219,25 @@ def run_raw(rulesets, host, prepared, count: int, start: int = 0) -> float:
     return time.perf_counter() - began
 
 
+def run_raw_queue(rulesets, prepared, count: int, start: int = 0) -> float:
+    """Seconds for ``count`` facts through durable_rules' C module, actions read
+    off its queue without Python callbacks (the way engine.runtime reads them
+    since it stopped using do_actions): durable's floor, for reference."""
+    c_engine = durable.durable_rules_engine
+    n = len(prepared)
+    began = time.perf_counter()
+    for i in range(start, start + count):
+        ruleset, fact, sid = prepared[i % n]
+        handle = ruleset._handle
+        state = ruleset.assert_fact(fact)
+        started = c_engine.start_action_for_state(handle, state)
+        message = started[1] if started else None
+        while message:
+            message = c_engine.complete_and_start_action(handle, state)
+        c_engine.delete_state(handle, sid)
+    return time.perf_counter() - began
+
+
 def run_ours(evaluator, requests, count: int, start: int = 0) -> float:
     """Seconds for ``count`` decisions through Evaluator.decide."""
     decide = evaluator.decide
@@ -307,13 +330,14 @@ def main(argv=None) -> int:
     outcomes = Counter(evaluator.decide(r).outcome for r in requests)  # also warms both paths up
     events = Counter(r["event"]["type"] for r in requests)
     run_raw(rulesets, host, prepared, min(len(prepared), 5_000))
+    run_raw_queue(rulesets, prepared, min(len(prepared), 5_000))
 
     # Ours and raw take turns in blocks, so that whatever else the machine is
     # doing weighs on both alike; RSS is read before the first block and after
     # the last (the raw blocks delete their state too).
     gc.collect()
     rss_start = rss_mb()
-    ours_seconds = raw_seconds = 0.0
+    ours_seconds = raw_seconds = queue_seconds = 0.0
     ours_done = raw_done = 0
     while ours_done < args.decisions or raw_done < raw_count:
         block = min(args.block, args.decisions - ours_done)
@@ -322,12 +346,14 @@ def main(argv=None) -> int:
         raw_block = raw_count - raw_done if ours_done >= args.decisions else \
             min(raw_count - raw_done, round(raw_count * ours_done / args.decisions) - raw_done)
         raw_seconds += run_raw(rulesets, host, prepared, raw_block, start=raw_done)
+        queue_seconds += run_raw_queue(rulesets, prepared, raw_block, start=raw_done)
         raw_done += raw_block
     gc.collect()
     rss_end = rss_mb()
 
     our_rate = args.decisions / ours_seconds
     raw_rate = raw_count / raw_seconds
+    queue_rate = raw_count / queue_seconds
     ratio = our_rate / raw_rate
     growth = rss_end - rss_start
     if args.breakdown:
@@ -342,6 +368,8 @@ def main(argv=None) -> int:
         "our_rate": round(our_rate, 1),
         "raw_rate": round(raw_rate, 1),
         "ratio": round(ratio, 3),
+        "raw_queue_rate": round(queue_rate, 1),
+        "ratio_vs_queue": round(our_rate / queue_rate, 3),
         "rss_start_mb": round(rss_start, 1),
         "rss_end_mb": round(rss_end, 1),
         "rss_growth_mb": round(growth, 1),
