@@ -22,6 +22,7 @@ from datetime import date
 
 from sqlalchemy import func, insert, select
 
+from engine import InputError
 from engine.money import ZERO, invoice_line_amount
 from engine.periods import add_months, period_start, term_end
 
@@ -82,6 +83,8 @@ class BillingOps:
                 results.append(self.run_billing(org_id, on))
             except LedgerError as exc:
                 failed.append({"organization": org_id, "code": exc.code, "message": exc.message})
+            except InputError as exc:  # the engine could not decide on this organization's state
+                failed.append({"organization": org_id, "code": exc.code, "message": str(exc)})
         return {"date": on.isoformat(), "organizations": results, "failed": failed}
 
     def _next_close(self, org: Organization) -> date:
