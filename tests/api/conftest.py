@@ -47,7 +47,8 @@ def make_app(tmp_path):
 
     def make(**config):
         settings = {"POLICIES_DIR": str(POLICIES), "FIXTURES_DIR": "",
-                    "STATE_DIR": str(tmp_path / "state"), "DECISION_LOG": "off", **config}
+                    "STATE_DIR": str(tmp_path / "state"), "DECISION_LOG": "off",
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}", **config}
         app = create_app(settings)
         made.append(app)
         return app
