@@ -31,6 +31,8 @@ def to_nano(amount: Decimal) -> int:
         raise TypeError(f"amounts are Decimal, not {type(amount).__name__}")
     if abs(amount) > MAX_AMOUNT:
         raise AmountError(f"{amount} USD is beyond the supported range of ±{MAX_AMOUNT} USD")
+    if amount.as_tuple().exponent >= -9:  # the common case: exact as it stands
+        return int(amount.scaleb(9, context=_EXACT))
     nano = amount.scaleb(9, context=_EXACT)
     if nano != nano.to_integral_value():
         raise AmountError(f"{amount} USD has more than 9 decimal places")
