@@ -231,6 +231,10 @@ def parse_request(payload) -> dict:
     """Validate a decision request; raise InputError naming every bad field."""
     if not isinstance(payload, dict):
         raise InputError.field("invalid_request", "request", "a decision request is a JSON object")
+    from .request_fast import accept_well_formed  # imports this module: bound here
+    quick = accept_well_formed(payload)
+    if quick is not None:
+        return quick
     try:
         return _SCHEMA.load(payload)
     except ValidationError as exc:

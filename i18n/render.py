@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -54,14 +55,31 @@ def format_value(name: str, value, lang: str, catalogs: Catalogs) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"parameter {name!r} is not a finite amount: {value}")
-        # Babel rounds to the currency's 2 digits half-even, in Decimal.
-        return format_currency(value, CURRENCY, locale=lang)
+        return _currency(value, lang)
     if isinstance(value, date):  # datetime is a date too: shown as its day
-        return format_date(value, format="long", locale=lang)
+        return _date(value if type(value) is date else date(value.year, value.month, value.day), lang)
     if isinstance(value, int) and not isinstance(value, bool):
-        return format_decimal(value, locale=lang)
+        return _number(value, lang)
     if isinstance(value, str):
         return value
     # float above all: money must stay Decimal, so a float here is a bug upstream.
     raise TypeError(f"parameter {name!r}: cannot show a {type(value).__name__} "
                     f"(amounts are Decimal, dates are date, counts are int)")
+
+
+# Babel parses the locale and the pattern on every call; limits, dates and
+# thresholds repeat across decisions, so each formatted text is kept.
+@lru_cache(maxsize=8192)
+def _currency(value: Decimal, lang: str) -> str:
+    # Babel rounds to the currency's 2 digits half-even, in Decimal.
+    return format_currency(value, CURRENCY, locale=lang)
+
+
+@lru_cache(maxsize=4096)
+def _date(value: date, lang: str) -> str:
+    return format_date(value, format="long", locale=lang)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int, lang: str) -> str:
+    return format_decimal(value, locale=lang)
