@@ -223,6 +223,9 @@ def _event_details(ctx: Context, fact: dict) -> None:
         if seat_type is None:
             _fail("event.seat_type", f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
         ctx.target_seat_type = seat_type
+        held = (ctx.organization.get("seats") or {}).get(seat_type)
+        if kind == "seat_removal" and held is not None and event["count"] > held:
+            _fail("event.count", f"the organization holds {held} {seat_type} seats; it cannot remove {event['count']}")
         fact["count"] = event["count"]
         fact["seat_type_on_plan"] = seat_type in plan.seat_types
         fact["hipaa"] = bool(event.get("hipaa"))
