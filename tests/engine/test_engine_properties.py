@@ -202,6 +202,9 @@ def valid_requests(draw):
         override["organization"]["extra_usage"] = draw(st.booleans())
         del override["member"]["limit"]
     request = make(plan, event, **override)
+    if kind == "seat_removal":  # a removal takes at most the seats held
+        held = request["organization"]["seats"].get(event["seat_type"], 1)
+        request["event"]["count"] = max(1, min(event["count"], held))
     if plan in ("enterprise_self_serve", "enterprise_sales_assisted") and kind == "seats_added":
         request["event"].pop("seat_type", None)
     return request
