@@ -3,30 +3,17 @@ and print the decision in plain English."""
 from __future__ import annotations
 
 import json
-import sys
-from decimal import Decimal
 
-from engine import Evaluator, InputError, PolicyError, load_policy_set
 from engine.explain import explain
+
+from .stdin_decision import decide_stdin
 
 
 def cmd_explain(args) -> int:
-    try:
-        policy = load_policy_set(args.policies)
-    except PolicyError as exc:
-        for finding in exc.findings:
-            print(finding, file=sys.stderr)
-        return 1
-    try:
-        payload = json.loads(sys.stdin.read(), parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        print(json.dumps({"error": "invalid_json", "message": str(exc)}), file=sys.stderr)
-        return 1
-    try:
-        decision = Evaluator(policy).decide(payload)
-    except InputError as exc:
-        print(json.dumps({"error": exc.code, "errors": exc.errors}, indent=2), file=sys.stderr)
-        return 1
+    decided = decide_stdin(args.policies)
+    if isinstance(decided, int):
+        return decided
+    decision, policy = decided
     lines = explain(decision, policy)
     if args.format == "json":
         print(json.dumps({"decision": decision.to_dict(explain=True), "explanation": lines}, indent=2))

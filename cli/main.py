@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal
 
-from engine import Evaluator, InputError, PolicyError, load_policy_set
+from engine import Evaluator, PolicyError, load_policy_set
 
 DEFAULT_POLICIES = "policies"
 
@@ -79,17 +78,11 @@ def cmd_test(args) -> int:
 
 
 def cmd_decide(args) -> int:
-    evaluator = Evaluator(_policy(args.policies))
-    try:
-        payload = json.loads(sys.stdin.read(), parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        print(json.dumps({"error": "invalid_json", "message": str(exc)}), file=sys.stderr)
-        return 1
-    try:
-        decision = evaluator.decide(payload)
-    except InputError as exc:
-        print(json.dumps({"error": exc.code, "errors": exc.errors}, indent=2), file=sys.stderr)
-        return 1
+    from .stdin_decision import decide_stdin
+    decided = decide_stdin(args.policies)
+    if isinstance(decided, int):
+        return decided
+    decision, _ = decided
     print(json.dumps(decision.to_dict(explain=args.explain), indent=2))
     return 0
 
