@@ -74,7 +74,7 @@ class PolicySet:
     seat_prices: SeatPriceList
     plans: dict
     warnings: tuple = field(default=())
-    # The validated files as written, for static checks (engine/lint.py):
+    # The validated files as written, for static checks (engine/lint/):
     # relative path -> (Document with every value's place, loaded data).
     documents: dict = field(default_factory=dict, compare=False, repr=False)
 

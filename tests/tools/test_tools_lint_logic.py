@@ -1,6 +1,6 @@
 """The reasoning under `tariff validate`'s rule checks.
 
-lint.py keeps its own table of which facts a decision carries (per plan,
+engine/lint/scopes.py keeps its own table of which facts a decision carries (per plan,
 event type and channel); these tests hold it to what engine/context.py really
 builds, so a new fact or a changed one cannot make lint silently wrong.
 """
