@@ -32,6 +32,12 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, *args, **kwargs):
+        # webargs makes a new schema per request from a class: make it once.
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
 
 def schema_name(schema) -> str:
     """Component names: the class name without "Schema"; the engine's request

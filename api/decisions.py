@@ -19,10 +19,6 @@ from .services import services
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1/decisions", description="Billing decisions")
 
-# Instances, not classes: webargs builds a new schema per request from a class.
-EXPLAIN_QUERY = ExplainQuerySchema()
-BATCH_REQUEST = BatchRequestSchema()
-
 ERRORS = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 413: "REQUEST_ENTITY_TOO_LARGE",
           415: "UNSUPPORTED_MEDIA_TYPE", 422: "UNPROCESSABLE_ENTITY"}
 
@@ -70,7 +66,7 @@ def _json(body, lang: str) -> Response:
 
 @blp.route("", methods=["POST"])
 @api_token_required
-@blp.arguments(EXPLAIN_QUERY, location="query", as_kwargs=True)
+@blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": DecisionRequestSchema}}})
 @blp.response(200, DecisionSchema, headers={"Content-Language": {"schema": {"type": "string"},
                                                                "description": "language of the messages"}})
@@ -102,8 +98,8 @@ def _as_kwargs(problem: dict) -> dict:
 
 @blp.route("/batch", methods=["POST"])
 @api_token_required
-@blp.arguments(EXPLAIN_QUERY, location="query", as_kwargs=True)
-@blp.arguments(BATCH_REQUEST)
+@blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(BatchRequestSchema)
 @blp.response(200, BatchResponseSchema)
 @_errors
 def decide_batch(body: dict, explain: bool):
