@@ -38,7 +38,12 @@ class EventsError(ValueError):
 
 
 def read_events(path: str | Path) -> Iterator[dict]:
-    """Decision requests from a JSON-lines file, or from YAML fixture files (a file or a directory)."""
+    """Decision requests from a JSON-lines file, or from YAML fixture files (a file or a directory).
+
+    A JSON line is a decision request, or a line of the API's decision log
+    (``{"decision_id", ..., "input": request, "result"}``): the log of what
+    was decided in production replays as it stands.
+    """
     path = Path(path)
     if path.is_dir() or path.suffix in (".yaml", ".yml"):
         from .findings import PolicyError
@@ -58,9 +63,12 @@ def read_events(path: str | Path) -> Iterator[dict]:
             if not line.strip():
                 continue
             try:
-                yield json.loads(line, parse_float=Decimal)
+                event = json.loads(line, parse_float=Decimal)
             except json.JSONDecodeError as exc:
                 raise EventsError(f"{path}:{number}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            if isinstance(event, dict) and "decision_id" in event and "input" in event:
+                event = event["input"]  # a decision log line
+            yield event
 
 
 @dataclass

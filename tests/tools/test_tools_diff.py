@@ -174,3 +174,18 @@ def test_tools_diff_bad_events_file(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["diff", "policies", "policies", "--events", str(path)]) == 1
     assert "invalid JSON" in capsys.readouterr().err
+
+
+def test_tools_diff_replays_the_api_decision_log(tmp_path, changed_policies):
+    """The API's decision log is a recorded event stream: each line's input replays."""
+    from api import create_app
+    log = tmp_path / "decisions.jsonl"
+    app = create_app({"POLICIES_DIR": str(ROOT / "policies"), "FIXTURES_DIR": "", "STATE_DIR": str(tmp_path / "s"),
+                      "DECISION_LOG": str(log), "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}"})
+    client = app.test_client()
+    for event in EVENTS[:-1]:  # the malformed one is an input error: not a decision, not logged
+        assert client.post("/v1/decisions", json=event).status_code == 200
+    assert len(log.read_text().splitlines()) == len(EVENTS) - 1
+    report = replay(load_policy_set(ROOT / "policies"), load_policy_set(changed_policies), read_events(log))
+    assert {key: group.delta for key, group in report.groups.items()} == EXPECTED
+    assert report.totals.delta == Decimal("0.83333325")
