@@ -108,14 +108,22 @@ def cmd_diff(args) -> int:
             for finding in exc.findings:
                 print(finding, file=sys.stderr)
             return 1
+    if not args.events and not args.ledger:
+        print("tariff diff: give --events FILE or --ledger DATABASE_URL", file=sys.stderr)
+        return 2
     replayer = Replayer(*policies)
     try:
-        for path in args.events:
+        for path in args.events or ():
             for payload in read_events(path):
                 replayer.add(payload)
     except EventsError as exc:
         print(f"tariff diff: {exc}", file=sys.stderr)
         return 1
+    if args.ledger:
+        from storage import Database
+        from storage.history import recorded_requests
+        for payload in recorded_requests(Database(args.ledger), args.organization):
+            replayer.add(payload)
     report = replayer.report
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
@@ -128,8 +136,12 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("diff", help="replay events under two policy sets; show the change per organization")
     p.add_argument("old", metavar="OLD_POLICIES")
     p.add_argument("new", metavar="NEW_POLICIES")
-    p.add_argument("--events", action="append", required=True, metavar="FILE",
-                   help="JSON lines of decision requests, or YAML fixtures (file or directory); repeatable")
+    p.add_argument("--events", action="append", metavar="FILE",
+                   help="JSON lines of decision requests or the API's decision log, or YAML fixtures (file or "
+                        "directory); repeatable")
+    p.add_argument("--ledger", metavar="DATABASE_URL",
+                   help="replay the ledger's history (every applied decision's request, oldest first)")
+    p.add_argument("--organization", metavar="ID", help="with --ledger: one organization's history only")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--all", action="store_true", help="list unchanged groups too")
     p.set_defaults(func=cmd_diff)

@@ -33,6 +33,12 @@ class Decision:
     transition: dict | None = None
     changes: list = field(default_factory=list)
     trace: list = field(default_factory=list)
+    # The validated request it was made from: what a replay needs to decide it again.
+    request: dict | None = field(default=None, repr=False, compare=False)
+
+    def request_json(self) -> dict | None:
+        """The request as JSON-safe data (amounts as text, dates ISO), for records and replays."""
+        return None if self.request is None else _plain(self.request)
 
     @property
     def total(self) -> Decimal:

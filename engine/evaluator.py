@@ -31,4 +31,6 @@ class Evaluator:
         rules = self._rules[key]
         # durable_rules fires a rule once per true branch of an `any:`; a rule
         # applies once, so duplicates are dropped.
-        return assemble(ctx, [r for _, r in sorted(rules[name] for name in set(fired))])
+        decision = assemble(ctx, [r for _, r in sorted(rules[name] for name in set(fired))])
+        decision.request = request
+        return decision

@@ -85,7 +85,8 @@ class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps
     def audit(self, session, org: Organization, decision: Decision, actor: Member | None) -> None:
         session.add(Event(org_pk=org.pk, kind=decision.event, actor_pk=actor.pk if actor else None,
                           as_of=decision.as_of, outcome=decision.outcome,
-                          decision=json.dumps(decision.to_dict(), sort_keys=True), created_at=self.now()))
+                          decision=json.dumps(decision.to_dict(), sort_keys=True),
+                          request=json.dumps(decision.request_json(), sort_keys=True), created_at=self.now()))
 
     def record_charges(self, session, org: Organization, decision: Decision, change: SeatChange | None) -> Decimal:
         """Seat charges of an allowed decision (S2, S3, S7), exact; returns their total."""

@@ -144,6 +144,7 @@ class UsageRecord(Base):
     cost: Mapped[Decimal] = mapped_column(Money)  # value at API rates
     billed: Mapped[Decimal] = mapped_column(Money)  # what it adds to spend (and takes from credits)
     included: Mapped[Decimal] = mapped_column(Money)  # drawn from a seat's allowance (seat-based plans)
+    request: Mapped[str | None] = mapped_column(Text, nullable=True)  # the engine request, for replays
     response: Mapped[str | None] = mapped_column(Text, nullable=True)  # the first response (JSON, id aside), for retries
     __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"),
                       Index("ix_usage_records_org_period_member", "org_pk", "period_start", "member_pk"))
@@ -259,5 +260,6 @@ class Event(Base):
     as_of: Mapped[date] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(16))
     decision: Mapped[str] = mapped_column(Text)
+    request: Mapped[str | None] = mapped_column(Text, nullable=True)  # the engine request, for replays
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_events_org", "org_pk", "pk"),)

@@ -97,6 +97,7 @@ class UsageOps:
                                  request_hash=digest, period_start=period, occurred_at=when, recorded_at=now,
                                  seat_type=who.seat_type, product=product, model=model,
                                  cost=decision.total, billed=repo.ZERO, included=repo.ZERO,
+                                 request=json.dumps(decision.request_json(), sort_keys=True),
                                  **{TOKEN_COLUMNS[c]: n for c, n in counts.items()})
             session.add(record)
             for change in decision.changes:

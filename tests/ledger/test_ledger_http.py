@@ -2,13 +2,16 @@
 problem+json errors, idempotency headers, localized decisions."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from datetime import date
 
 import pytest
 
 from engine.periods import add_months, period_start
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
+
 
 TODAY = date.today()
 TERM = add_months(period_start(TODAY), -2)  # always mid-term, whatever day the tests run

@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import os
 import signal
 import socket
@@ -27,7 +29,8 @@ import requests
 from engine.periods import add_months, period_start
 from storage import Database, check_ledger
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
+
 
 pytestmark = pytest.mark.server
 

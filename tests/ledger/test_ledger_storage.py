@@ -1,6 +1,8 @@
 """The storage layer itself: migrations, exact money columns, configuration."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import subprocess
 import sys
 from decimal import Decimal
@@ -12,7 +14,8 @@ from storage import Database, database_url as default_url, head_revision, migrat
 from storage.models import Base, Organization
 from storage.schema import current_revision
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
+
 
 
 def test_migrate_creates_every_table_and_is_idempotent(database_url):
