@@ -73,10 +73,6 @@ TARGET_RSS_GROWTH_MB = 20
 
 PLANS = [("enterprise_self_serve", 40), ("enterprise_sales_assisted", 30), ("legacy_chat_code", 20),
          ("seat_based", 10)]
-SEATS = {"enterprise_self_serve": ["enterprise"], "enterprise_sales_assisted": ["enterprise"],
-         "legacy_chat_code": ["chat", "chat_code"], "seat_based": ["standard", "premium"]}
-CHANNELS = {"enterprise_self_serve": ["self_serve"], "enterprise_sales_assisted": ["sales_assisted"],
-            "legacy_chat_code": ["self_serve", "sales_assisted"], "seat_based": ["self_serve", "sales_assisted"]}
 EVENTS = [("usage", 550), ("usage_precheck", 300), ("limit_change", 40), ("seats_added", 30),
           ("period_start", 30), ("credit_purchase", 20), ("seat_removal", 20), ("seat_type_change", 10)]
 MODELS = [("claude-sonnet-4-5", 35), ("claude-haiku-4-5", 30), ("claude-opus-4-5", 10), ("claude-sonnet-4", 10),
@@ -97,10 +93,10 @@ def limit(rng, low, high) -> str:
     return "unlimited" if rng.random() < 0.3 else money(rng, low, high)
 
 
-def make_request(rng) -> dict:
+def make_request(rng, plans) -> dict:
     plan = pick(rng, PLANS)
-    channel = rng.choice(CHANNELS[plan])
-    seat_types = SEATS[plan]
+    channel = rng.choice(plans[plan].channels)  # seat types and channels as the policy defines them
+    seat_types = list(plans[plan].seat_types)
     as_of = date(2026, 3, 1) + timedelta(days=rng.randrange(120))
     term_start = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 59))
     org_spend = money(rng, 0, 4000)
@@ -162,7 +158,7 @@ def generate(count: int, seed: int, policy):
     requests, facts = [], []
     rejected = 0
     while len(requests) < count:
-        request = make_request(rng)
+        request = make_request(rng, policy.plans)
         try:
             ctx = build_context(policy, parse_request(request))
         except InputError:

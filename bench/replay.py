@@ -42,10 +42,6 @@ PRICE_CHANGE = """
 """
 PLANS = [("enterprise_self_serve", 40), ("enterprise_sales_assisted", 30), ("legacy_chat_code", 20),
          ("seat_based", 10)]
-SEATS = {"enterprise_self_serve": ["enterprise"], "enterprise_sales_assisted": ["enterprise"],
-         "legacy_chat_code": ["chat", "chat_code"], "seat_based": ["standard", "premium"]}
-CHANNELS = {"enterprise_self_serve": ["self_serve"], "enterprise_sales_assisted": ["sales_assisted"],
-            "legacy_chat_code": ["self_serve", "sales_assisted"], "seat_based": ["self_serve", "sales_assisted"]}
 EVENTS = [("usage", 700), ("usage_precheck", 200), ("limit_change", 20), ("credit_purchase", 15),
           ("seats_added", 15), ("seat_removal", 10), ("period_start", 15), ("renewal", 5),
           ("disable_usage_billing", 5), ("early_migration", 5), ("seat_type_change", 10)]
@@ -63,13 +59,13 @@ def money(rng, low, high) -> str:
     return f"{rng.uniform(low, high):.2f}"
 
 
-def organizations(rng, count):
+def organizations(rng, count, plans):
     orgs = []
     for i in range(count):
         plan = pick(rng, PLANS)
-        seat_types = SEATS[plan]
+        seat_types = list(plans[plan].seat_types)  # as the policy defines them
         orgs.append({
-            "id": f"org-{i:05d}", "plan": plan, "channel": rng.choice(CHANNELS[plan]),
+            "id": f"org-{i:05d}", "plan": plan, "channel": rng.choice(plans[plan].channels),
             "members": [f"org-{i:05d}-m{j:03d}" for j in range(rng.randint(3, 60))],
             "seat_types": seat_types,
             "limit": rng.choice(["unlimited", "500", "2000", "10000"]),
@@ -139,14 +135,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=20260410)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    orgs = organizations(rng, 2000)
+    old = load_policy_set(ROOT / "policies")
+    orgs = organizations(rng, 2000, old.plans)
     pool = [event(rng, rng.choice(orgs)) for _ in range(min(args.distinct, args.count))]
     with tempfile.TemporaryDirectory() as tmp:
         new_root = Path(tmp) / "policies"
         shutil.copytree(ROOT / "policies", new_root)
         card = new_root / "rate_card.yaml"
         card.write_text(card.read_text() + PRICE_CHANGE)
-        old, new = load_policy_set(ROOT / "policies"), load_policy_set(new_root)
+        new = load_policy_set(new_root)
         replayer = Replayer(old, new)
         add = replayer.add
         size = len(pool)

@@ -130,11 +130,9 @@ def _charge(line) -> str:
     if kind == "extra_usage":
         return (f"extra usage: the part of {usd(line.value or 0)} of {line.model} usage beyond the seat's "
                 f"allowance = {usd(line.amount)}")
-    if kind == "seat_fee":
-        return (f"seat fee: {line.quantity} {line.item} seat(s) x {usd(line.unit_price)} per month x "
-                f"{line.months} month(s) = {usd(line.amount)}")
-    if kind == "hipaa_addon":
-        return (f"HIPAA add-on: {line.quantity} {line.item} seat(s) x {usd(line.unit_price)} per month x "
+    if kind in ("seat_fee", "hipaa_addon"):
+        label = "seat fee" if kind == "seat_fee" else "HIPAA add-on"
+        return (f"{label}: {line.quantity} {line.item} seat(s) x {usd(line.unit_price)} per month x "
                 f"{line.months} month(s) = {usd(line.amount)}")
     if kind == "seat_upgrade":
         return (f"seat upgrade to {line.item}: {usd(line.unit_price)} more per month x {line.months} month(s) = "

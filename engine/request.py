@@ -231,7 +231,6 @@ def parse_request(payload) -> dict:
     """Validate a decision request; raise InputError naming every bad field."""
     if not isinstance(payload, dict):
         raise InputError.field("invalid_request", "request", "a decision request is a JSON object")
-    from .request_fast import accept_well_formed  # imports this module: bound here
     quick = accept_well_formed(payload)
     if quick is not None:
         return quick
@@ -239,3 +238,7 @@ def parse_request(payload) -> dict:
         return _SCHEMA.load(payload)
     except ValidationError as exc:
         raise InputError("invalid_request", _flatten(exc.messages)) from None
+
+
+# Last: the quick path reads this module's tables (EVENT_FIELDS, DATES, ...).
+from .request_fast import accept_well_formed  # noqa: E402
