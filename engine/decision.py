@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from .context import Context
 from .money import ZERO, fmt
+from .periods import add_months, period_start
 from .pricing import CHARGES, ChargeLine, total
 
 ALLOW, BLOCK, REFUSE = "allow", "block", "refuse"
@@ -180,5 +181,4 @@ CHANGES = {
 
 
 def _previous_period(day: date) -> date:
-    from .periods import add_months, period_start
     return add_months(period_start(day), -1)
