@@ -1,6 +1,6 @@
 """tariff's HTTP API: Flask + flask-smorest over the engine's public face.
 
-    from api import create_app
+    from tariff.api import create_app
     app = create_app({"POLICIES_DIR": "policies"})
 
 Kept import-light on purpose: ``tariff serve`` imports ``api.serve`` in the

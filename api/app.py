@@ -24,10 +24,10 @@ from .services import services
 
 # Every blueprint the service serves, in registration order.
 BLUEPRINTS = [
-    "api.health:blp",
-    "api.decisions:blp",
-    "api.policies:blp",
-    "api.accounts:blp",
+    "tariff.api.health:blp",
+    "tariff.api.decisions:blp",
+    "tariff.api.policies:blp",
+    "tariff.api.accounts:blp",
 ]
 
 

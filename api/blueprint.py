@@ -44,7 +44,7 @@ def schema_name(schema) -> str:
     parts are prefixed "Request" so they cannot clash with other blueprints'."""
     cls = resolve_schema_cls(schema)
     name = cls.__name__.removesuffix("Schema")
-    return f"Request{name}" if cls.__module__ == "engine.request" else name
+    return f"Request{name}" if cls.__module__ == "tariff.engine.request" else name
 
 
 class Api(flask_smorest.Api):

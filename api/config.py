@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 
+from tariff.resources import default_policies
+
+LOCAL_FIXTURES = "fixtures"
+
 MiB = 1024 * 1024
 
 DEFAULTS = {
-    "POLICIES_DIR": "policies",     # the policy set served and reloaded
-    "FIXTURES_DIR": "fixtures",     # fixtures a set must pass to be served ("" : none)
+    "POLICIES_DIR": None,           # the policy set served and reloaded; None: ./policies, else the shipped set
+    "FIXTURES_DIR": None,           # fixtures a set must pass to be served ("": none); None: ./fixtures if present
     "STATE_DIR": None,              # shared by the workers of one server (see api/policy_store.py)
     "API_TOKEN": None,              # if set, /v1 endpoints except reload need it
     "ADMIN_TOKEN": None,            # reload needs it; unset: reload is disabled (403)
@@ -60,6 +64,10 @@ def from_environment(environ=os.environ) -> dict:
 
 def build(test_config: dict | None, environ=os.environ) -> dict:
     config = {**DEFAULTS, **FIXED, **from_environment(environ), **(test_config or {})}
+    if config["POLICIES_DIR"] is None:
+        config["POLICIES_DIR"] = default_policies()
+    if config["FIXTURES_DIR"] is None:
+        config["FIXTURES_DIR"] = LOCAL_FIXTURES if os.path.isdir(LOCAL_FIXTURES) else ""
     for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH", "MAX_VALIDATE_FILES"):
         if not isinstance(config[key], int) or config[key] < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {config[key]!r}")

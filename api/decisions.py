@@ -5,7 +5,7 @@ import time
 import uuid
 from datetime import date, datetime, timezone
 
-from engine import InputError
+from tariff.engine import InputError
 from flask import Response, current_app, request
 
 from .auth import api_token_required

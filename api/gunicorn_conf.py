@@ -1,4 +1,4 @@
-"""gunicorn settings for `tariff serve` (gunicorn -c python:api.gunicorn_conf).
+"""gunicorn settings for `tariff serve` (gunicorn -c python:tariff.api.gunicorn_conf).
 
 Sync workers, one thread each: a worker process handles one request at a
 time, so two threads never enter durable_rules in one process (it segfaults
@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 
-wsgi_app = "api.wsgi:app"
+wsgi_app = "tariff.api.wsgi:app"
 bind = ["127.0.0.1:8000"]
 workers = int(os.environ.get("TARIFF_WORKERS", "2"))
 worker_class = "sync"

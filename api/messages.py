@@ -12,7 +12,7 @@ import logging
 
 from decimal import Decimal
 
-from i18n import SUPPORTED, negotiate, render
+from tariff.i18n import SUPPORTED, negotiate, render
 
 log = logging.getLogger("tariff.api")
 

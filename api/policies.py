@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from engine import PolicyError, load_policy_set
+from tariff.engine import PolicyError, load_policy_set
 
 from .auth import admin_token_required, api_token_required
 from .blueprint import Blueprint
@@ -85,7 +85,7 @@ def validate(body: dict):
         except (RecursionError, MemoryError, ValueError, TypeError) as exc:
             log.exception("the policy loader failed on submitted files")
             raise ApiError(422, "policy_unreadable", "the files could not be read as a policy set") from exc
-        from engine.lint import lint  # the same checks as `tariff validate`
+        from tariff.engine.lint import lint  # the same checks as `tariff validate`
         findings = sorted(set(policy.warnings) | set(lint(policy)))
         return {"valid": not any(f.severity == "error" for f in findings), "version": policy.version,
                 "base_version": _base(body, active), "findings": [shown(f) for f in findings]}

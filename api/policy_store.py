@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from engine import Evaluator, PolicyError, load_policy_set
+from tariff.engine import Evaluator, PolicyError, load_policy_set
 
 log = logging.getLogger("tariff.policies")
 POINTER = "current.json"
@@ -173,7 +173,7 @@ class PolicyStore:
         return target
 
     def _run_fixtures(self, candidate: Active) -> dict:
-        from engine.verify import fixture_files, load_cases, run_case
+        from tariff.engine.verify import fixture_files, load_cases, run_case
         if not self.fixtures:
             return {"directory": None, "passed": 0, "failed": 0}
         if not Path(self.fixtures).exists():

@@ -22,7 +22,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> int:
     if workers < 1:
         print("tariff serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    from engine import PolicyError, load_policy_set
+    from tariff.engine import PolicyError, load_policy_set
     from .config import ConfigError, build
     try:
         config = build(None)
@@ -37,7 +37,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> int:
         print(f"tariff serve: the policy set in {config['POLICIES_DIR']} is not valid; not starting",
               file=sys.stderr)
         return 1
-    argv = [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf",
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:tariff.api.gunicorn_conf",
             "--bind", bind_address(host, port), "--workers", str(workers)]
     sys.stdout.flush()
     sys.stderr.flush()

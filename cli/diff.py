@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sys
 
-from engine import PolicyError, load_policy_set
-from engine.money import fmt
-from engine.replay import EventsError, Replayer, read_events
+from tariff.engine import PolicyError, load_policy_set
+from tariff.engine.money import fmt
+from tariff.engine.replay import EventsError, Replayer, read_events
 
 COLUMNS = ("organization", "plan", "events", "old charges", "new charges", "change", "newly blocked",
            "unblocked", "notifications", "transitions")
@@ -120,8 +120,8 @@ def cmd_diff(args) -> int:
         print(f"tariff diff: {exc}", file=sys.stderr)
         return 1
     if args.ledger:
-        from storage import Database
-        from storage.history import recorded_requests
+        from tariff.storage import Database
+        from tariff.storage.history import recorded_requests
         for payload in recorded_requests(Database(args.ledger), args.organization):
             replayer.add(payload)
     report = replayer.report

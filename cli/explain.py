@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from engine.explain import explain
+from tariff.engine.explain import explain
 
 from .stdin_decision import decide_stdin
 
@@ -24,6 +24,6 @@ def cmd_explain(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("explain", help="decide one request (JSON on stdin) and explain it in plain English")
-    p.add_argument("--policies", default="policies")
+    p.add_argument("--policies", help="the policy directory (default: ./policies, else the shipped set)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_explain)

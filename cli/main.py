@@ -9,9 +9,8 @@ import argparse
 import json
 import sys
 
-from engine import Evaluator, PolicyError, load_policy_set
-
-DEFAULT_POLICIES = "policies"
+from tariff.engine import Evaluator, PolicyError, load_policy_set
+from tariff.resources import default_policies
 
 
 def _policy(path: str):
@@ -35,7 +34,7 @@ def cmd_validate(args) -> int:
             print(f"{len(exc.errors)} error(s), {len(exc.findings) - len(exc.errors)} warning(s)")
         return 1
     findings = list(policy.warnings)
-    from engine.lint import lint  # static checks beyond the schema
+    from tariff.engine.lint import lint  # static checks beyond the schema
     findings = sorted(set(findings) | set(lint(policy)))
     errors = [f for f in findings if f.severity == "error"]
     if args.format == "json":
@@ -50,7 +49,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from engine.verify import fixture_files, load_cases, run_case
+    from tariff.engine.verify import fixture_files, load_cases, run_case
     evaluator = Evaluator(_policy(args.policies))
     results, broken = [], []
     for path in fixture_files(args.paths or ["fixtures"]):
@@ -88,7 +87,7 @@ def cmd_decide(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from api.serve import serve
+    from tariff.api.serve import serve
     return serve(host=args.host, port=args.port, workers=args.workers)
 
 
@@ -97,18 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check a policy directory; every finding with its place")
-    p.add_argument("path", nargs="?", default=DEFAULT_POLICIES)
+    p.add_argument("path", nargs="?", help="the policy directory (default: ./policies, else the shipped set)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("test", help="run scenario fixtures against the policies")
     p.add_argument("paths", nargs="*", help="fixture files or directories (default: fixtures)")
-    p.add_argument("--policies", default=DEFAULT_POLICIES)
+    p.add_argument("--policies", help="the policy directory (default: ./policies, else the shipped set)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_test)
 
     p = sub.add_parser("decide", help="decide one request: JSON on stdin, the decision on stdout")
-    p.add_argument("--policies", default=DEFAULT_POLICIES)
+    p.add_argument("--policies", help="the policy directory (default: ./policies, else the shipped set)")
     p.add_argument("--explain", action="store_true", help="include the trace of fired rules")
     p.set_defaults(func=cmd_decide)
 
@@ -126,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins():
     """Subcommands that live in their own modules (explain, diff)."""
     found = []
-    for name in ("cli.explain", "cli.diff"):
+    for name in ("tariff.cli.explain", "tariff.cli.diff"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -139,6 +138,9 @@ def _plugins():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    for name in ("path", "policies"):  # the default is decided when the command runs, not at import
+        if name in args and getattr(args, name) is None:
+            setattr(args, name, default_policies())
     return args.func(args)
 
 

@@ -5,7 +5,7 @@ import json
 import sys
 from decimal import Decimal
 
-from engine import Evaluator, InputError, PolicyError, load_policy_set
+from tariff.engine import Evaluator, InputError, PolicyError, load_policy_set
 
 
 def decide_stdin(policies: str):

@@ -2,7 +2,7 @@
 
 marshmallow (``request.RequestSchema``) is the authority: it documents the
 request, and it judges and words every error. But it costs more per decision
-than durable_rules itself (bench/engine.py --breakdown). This path accepts
+than durable_rules itself (bench/bench_engine.py --breakdown). This path accepts
 only requests whose every value is already of the exact expected type and
 range, and builds the very dict marshmallow would; for anything else, even
 what marshmallow would accept (a bool written "true", say), it answers None

@@ -1,7 +1,7 @@
 """tariff's ledger: organizations, members, seats, limits, credits, usage,
 notifications and invoices, kept in SQLite (default) or PostgreSQL.
 
-    from storage import Database, Ledger, migrate, database_url
+    from tariff.storage import Database, Ledger, migrate, database_url
     url = database_url()                 # TARIFF_DATABASE_URL, or instance/tariff.sqlite3
     migrate(url)                         # Alembic, to head; safe from every worker at once
     ledger = Ledger(Database(url), evaluator)

@@ -22,9 +22,9 @@ from datetime import date
 
 from sqlalchemy import func, insert, select
 
-from engine import InputError
-from engine.money import ZERO, invoice_line_amount
-from engine.periods import add_months, period_start, term_end
+from tariff.engine import InputError
+from tariff.engine.money import ZERO, invoice_line_amount
+from tariff.engine.periods import add_months, period_start, term_end
 
 from . import facts, repository as repo, views
 from .errors import Conflict, InvalidInput, LedgerError, NotFound

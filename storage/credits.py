@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from engine.money import fmt
+from tariff.engine.money import fmt
 
 from . import facts, repository as repo, views
 from .errors import Conflict

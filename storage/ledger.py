@@ -15,8 +15,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
-from engine import Decision, Evaluator
-from engine.periods import period_start
+from tariff.engine import Decision, Evaluator
+from tariff.engine.periods import period_start
 
 from . import repository as repo, views
 from .billing import BillingOps

@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from engine.periods import term_end
+from tariff.engine.periods import term_end
 
 from . import facts, repository as repo, views
 from .errors import Conflict, Forbidden, InvalidInput

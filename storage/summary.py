@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from engine.periods import next_period_start, period_start
+from tariff.engine.periods import next_period_start, period_start
 
 from . import repository as repo, views
 from .models import SpendCounter

@@ -23,8 +23,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from engine.periods import period_start
-from engine.rate_card import TOKEN_CLASSES
+from tariff.engine.periods import period_start
+from tariff.engine.rate_card import TOKEN_CLASSES
 
 from . import facts, repository as repo, views
 from .credits import fingerprint

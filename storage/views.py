@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from engine.money import fmt
+from tariff.engine.money import fmt
 
 from .models import Charge, CreditEntry, Limit, Member, Notification, Organization, SeatChange, UsageRecord
 

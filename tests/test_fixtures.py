@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Evaluator, PolicyError, load_policy_set
-from engine.verify import fixture_files, load_cases, run_case
+from tariff.engine import Evaluator, PolicyError, load_policy_set
+from tariff.engine.verify import fixture_files, load_cases, run_case
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

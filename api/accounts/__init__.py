@@ -9,7 +9,7 @@ is registered (every worker at start-up; see storage.schema).
 """
 from __future__ import annotations
 
-from storage import Database, Ledger, database_url, migrate
+from tariff.storage import Database, Ledger, database_url, migrate
 
 from ..services import services
 from .http import EXTENSION

@@ -19,8 +19,8 @@ from types import SimpleNamespace
 from flask import current_app, request
 from sqlalchemy.exc import OperationalError
 
-from engine import InputError
-from storage import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Refused
+from tariff.engine import InputError
+from tariff.storage import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Refused
 
 from ..blueprint import Blueprint
 from ..errors import PROBLEM, ApiError

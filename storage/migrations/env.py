@@ -7,7 +7,7 @@ of a server may call it at start-up at once, and one of them migrates.
 """
 from alembic import context
 
-from storage.models import Base
+from tariff.storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
+from tariff.api import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

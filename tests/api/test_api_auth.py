@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 
-from api.config import ConfigError
+from tariff.api.config import ConfigError
 
 API = "api-token-for-tests"
 ADMIN = "admin-token-for-tests"
@@ -58,7 +58,7 @@ def test_tokens_are_compared_in_constant_time(guarded, monkeypatch, request_body
     def spy(a, b):
         calls.append((a, b))
         return real(a, b)
-    monkeypatch.setattr("api.auth.hmac.compare_digest", spy)
+    monkeypatch.setattr("tariff.api.auth.hmac.compare_digest", spy)
     guarded.post("/v1/decisions", json=request_body(), headers={"Authorization": "Bearer wrong-token"})
     assert calls and all(isinstance(a, bytes) and isinstance(b, bytes) for a, b in calls)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from api.schemas.decisions import BatchResponseSchema
+from tariff.api.schemas.decisions import BatchResponseSchema
 
 URL = "/v1/decisions/batch"
 

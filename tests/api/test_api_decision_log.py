@@ -56,7 +56,8 @@ def test_off(make_app, capfd, request_body, tmp_path):
 def test_the_sink_comes_from_the_environment(make_app, monkeypatch, tmp_path, request_body):
     log = tmp_path / "from-env.jsonl"
     monkeypatch.setenv("TARIFF_DECISION_LOG", str(log))
-    from api import create_app
-    app = create_app({"STATE_DIR": str(tmp_path / "s"), "FIXTURES_DIR": ""})
+    from tariff.api import create_app
+    app = create_app({"STATE_DIR": str(tmp_path / "s"), "FIXTURES_DIR": "",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}"})
     app.test_client().post("/v1/decisions", json=request_body())
     assert len(log.read_text().splitlines()) == 1

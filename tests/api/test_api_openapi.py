@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 
-from api.schemas.decisions import BatchResponseSchema, DecisionSchema
-from api.schemas.policies import ReloadSchema, ValidateRequestSchema
-from engine.request import RequestSchema
+from tariff.api.schemas.decisions import BatchResponseSchema, DecisionSchema
+from tariff.api.schemas.policies import ReloadSchema, ValidateRequestSchema
+from tariff.engine.request import RequestSchema
 
 OPERATIONS = {
     ("/v1/decisions", "post"): ("DecisionRequest", "Decision"),

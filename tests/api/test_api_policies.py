@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from api.schemas.policies import PoliciesSchema, ValidateResponseSchema
+from tariff.api.schemas.policies import PoliciesSchema, ValidateResponseSchema
 
 VALIDATE = "/v1/policies/validate"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.schemas.policies import ReloadRefusedSchema, ReloadSchema
+from tariff.api.schemas.policies import ReloadRefusedSchema, ReloadSchema
 
 URL = "/v1/policies/reload"
 TOKEN = "admin-token-for-tests"

@@ -7,19 +7,28 @@ default 30) to keep the suite within a few minutes.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
-from api import create_app
+from tariff.api import create_app
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30"))
 
+# schemathesis needs the app when the module is collected (its lazy fixture
+# form breaks on pytest 9), so the app lives in a temporary folder, removed
+# at exit: collecting the suite writes nothing into the working tree.
+_HOME = tempfile.mkdtemp(prefix="tariff-schemathesis-")
+atexit.register(shutil.rmtree, _HOME, True)
 app = create_app({"FIXTURES_DIR": "", "DECISION_LOG": "off", "API_TOKEN": None, "ADMIN_TOKEN": None,
-                  "MAX_BATCH": 50})
+                  "MAX_BATCH": 50, "STATE_DIR": os.path.join(_HOME, "state"),
+                  "DATABASE_URL": f"sqlite:///{os.path.join(_HOME, 'ledger.sqlite3')}"})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api import gunicorn_conf
-from api.serve import bind_address, serve
+from tariff.api import gunicorn_conf
+from tariff.api.serve import bind_address, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gunicorn_runs_sync_worker_processes_with_one_thread():
     assert gunicorn_conf.worker_class == "sync"
     assert gunicorn_conf.threads == 1
-    assert gunicorn_conf.wsgi_app == "api.wsgi:app"
+    assert gunicorn_conf.wsgi_app == "tariff.api.wsgi:app"
     assert gunicorn_conf.control_socket_disable is True
 
 
@@ -34,7 +34,7 @@ def test_serve_refuses_a_broken_set_with_every_finding(tmp_path):
     plan = policies / "plans" / "seat_based.yaml"
     plan.write_text(plan.read_text().replace("\nusage:", "\nbogus_key: 1\nusage:", 1))
     env = {**os.environ, "TARIFF_POLICIES": str(policies)}
-    result = subprocess.run([sys.executable, "-m", "cli.main", "serve", "--port", "1"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "tariff.cli.main", "serve", "--port", "1"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "seat_based.yaml" in result.stderr and "bogus_key" in result.stderr

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine import Evaluator, InputError, load_policy_set
-from engine.verify import fixture_files, load_cases
+from tariff.engine import Evaluator, InputError, load_policy_set
+from tariff.engine.verify import fixture_files, load_cases
 
 pytestmark = pytest.mark.server
 
@@ -43,10 +43,11 @@ def server(tmp_path_factory):
     port = free_port()
     log = open(tmp / "server.log", "w+")
     env = {**os.environ, "TARIFF_POLICIES": str(policies), "TARIFF_FIXTURES": "", "TARIFF_ADMIN_TOKEN": ADMIN,
-           "TARIFF_DECISION_LOG": str(tmp / "decisions.jsonl")}
+           "TARIFF_DECISION_LOG": str(tmp / "decisions.jsonl"),
+           "TARIFF_DATABASE_URL": f"sqlite:///{tmp / 'ledger.sqlite3'}"}
     for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
         env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
+    process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
                                 str(port), "--workers", str(WORKERS)], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -35,16 +35,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
+# Run as a script: its own folder (engine_testkit) is on sys.path already.
 
 from hypothesis import HealthCheck, example, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from engine import Decision, Evaluator, InputError, load_policy_set  # noqa: E402
-from engine import facts as F  # noqa: E402
-from engine.compiler import compile_rulesets  # noqa: E402
-from engine.runtime import RUNTIME, EngineError  # noqa: E402
+from tariff.engine import Decision, Evaluator, InputError, load_policy_set  # noqa: E402
+from tariff.engine import facts as F  # noqa: E402
+from tariff.engine.compiler import compile_rulesets  # noqa: E402
+from tariff.engine.runtime import RUNTIME, EngineError  # noqa: E402
 from engine_testkit import PLAN_DEFAULTS, PLANS, POLICIES, make  # noqa: E402
 from engine_testkit import SEAT_TYPES as PLAN_SEAT_TYPES  # noqa: E402
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from engine import InputError
-from engine.context import build_context
-from engine.decision import DEFAULT_DENY, assemble
-from engine.effects import Action, Effects
-from engine.findings import Location
-from engine.policy_set import Rule
-from engine.request import parse_request
+from tariff.engine import InputError
+from tariff.engine.context import build_context
+from tariff.engine.decision import DEFAULT_DENY, assemble
+from tariff.engine.effects import Action, Effects
+from tariff.engine.findings import Location
+from tariff.engine.policy_set import Rule
+from tariff.engine.request import parse_request
 from engine_testkit import copy_policies, make, precheck, usage
 
 D = Decimal
@@ -184,7 +184,7 @@ def test_a_rule_whose_any_branches_all_hold_applies_once(evaluator):
 
 
 def test_a_charging_rule_with_any_charges_once(tmp_path):
-    from engine import Evaluator, load_policy_set
+    from tariff.engine import Evaluator, load_policy_set
     root = copy_policies(tmp_path)
     path = root / "rules" / "usage.yaml"
     text = path.read_text()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.money import MAX_AMOUNT, AmountError, fmt, from_nano, invoice_line_amount, to_nano
+from tariff.engine.money import MAX_AMOUNT, AmountError, fmt, from_nano, invoice_line_amount, to_nano
 
 D = Decimal
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.periods import add_months, months_remaining, next_period_start, period_start, term_end
+from tariff.engine.periods import add_months, months_remaining, next_period_start, period_start, term_end
 
 
 def test_s3_worked_example():

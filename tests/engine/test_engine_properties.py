@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from engine.periods import add_months, months_remaining
+from tariff.engine.periods import add_months, months_remaining
 from engine_testkit import PLANS, SEAT_TYPES, amounts_in, floats_in, make, precheck
 
 D = Decimal

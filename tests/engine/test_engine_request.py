@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine import InputError
-from engine.request import parse_request
+from tariff.engine import InputError
+from tariff.engine.request import parse_request
 from engine_testkit import DROP, make, merge, precheck, usage
 
 

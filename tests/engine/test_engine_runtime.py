@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from durable import engine as durable
 
-from engine import Evaluator
-from engine.compiler import compile_rulesets, ruleset_name
-from engine.context import build_context
-from engine.request import parse_request
-from engine.runtime import CATCH_ALL, EngineError, Runtime
+from tariff.engine import Evaluator
+from tariff.engine.compiler import compile_rulesets, ruleset_name
+from tariff.engine.context import build_context
+from tariff.engine.request import parse_request
+from tariff.engine.runtime import CATCH_ALL, EngineError, Runtime
 from engine_testkit import make, precheck, usage
 
 _names = itertools.count()

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine.findings import Location
-from engine.yaml_source import parse
+from tariff.engine.findings import Location
+from tariff.engine.yaml_source import parse
 
 TEXT = """\
 plan: seat_based

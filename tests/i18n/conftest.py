@@ -1,22 +1,14 @@
-"""Shared fixtures for the i18n tests.
-
-The repo root goes on sys.path because `pytest` (unlike `python -m pytest`)
-does not put it there and the project is not necessarily installed; without
-this, `import i18n` fails on a fresh checkout.
-"""
+"""Shared fixtures for the i18n tests."""
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import i18n.catalog  # noqa: E402  (needs the path above)
+import tariff.i18n.catalog
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +21,7 @@ def vocabulary() -> dict:
 def catalog_copy(tmp_path) -> Path:
     """A writable copy of the shipped catalogs, for tests that break them."""
     target = tmp_path / "catalogs"
-    shutil.copytree(i18n.catalog.CATALOG_DIR, target)
+    shutil.copytree(tariff.i18n.catalog.CATALOG_DIR, target)
     return target
 
 

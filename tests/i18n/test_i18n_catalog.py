@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from i18n import Catalogs, CatalogError
+from tariff.i18n import Catalogs, CatalogError
 
 
 def test_shipped_catalogs_cover_the_vocabulary(vocabulary):

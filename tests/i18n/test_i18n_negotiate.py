@@ -2,7 +2,7 @@
 
 import pytest
 
-from i18n import negotiate
+from tariff.i18n import negotiate
 
 
 @pytest.mark.parametrize("header, expected", [

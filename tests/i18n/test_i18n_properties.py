@@ -17,8 +17,8 @@ from babel.numbers import format_currency, format_decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from i18n import SUPPORTED, render
-from i18n.catalog import CATALOG_DIR
+from tariff.i18n import SUPPORTED, render
+from tariff.i18n.catalog import CATALOG_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCABULARY = yaml.safe_load((ROOT / "policies" / "vocabulary.yaml").read_text(encoding="utf-8"))

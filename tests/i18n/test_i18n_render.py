@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from i18n import Catalogs, MissingParameter, UnknownMessage, render
+from tariff.i18n import Catalogs, MissingParameter, UnknownMessage, render
 
 # What Babel 2.18 (pinned) prints for Decimal('1234.5') in USD: pinned here
 # so a change of locale data shows up as a failing test, not as a surprise.

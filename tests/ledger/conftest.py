@@ -18,12 +18,10 @@ from urllib.parse import quote
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-from engine import Evaluator, load_policy_set  # noqa: E402
-from storage import Database, Ledger, check_ledger, migrate  # noqa: E402
-from storage.models import Base  # noqa: E402
+from tariff.engine import Evaluator, load_policy_set
+from tariff.storage import Database, Ledger, check_ledger, migrate
+from tariff.storage.models import Base
 
 PG_ENV = "TARIFF_TEST_DATABASE_URL"
 REQUIRE_ENV = "TARIFF_REQUIRE_POSTGRES"

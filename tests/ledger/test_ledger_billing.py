@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from storage import InvalidInput, NotFound
+from tariff.storage import InvalidInput, NotFound
 
 OPUS = "claude-opus-4-6"
 

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from storage import check_ledger
+from tariff.storage import check_ledger
 
 N = 32
 HAIKU = "claude-haiku-4-5"  # 1 USD per million input tokens, 5 per million output

@@ -7,10 +7,10 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from cli.main import main
-from engine import load_policy_set
-from engine.replay import replay
-from storage.history import recorded_requests
+from tariff.cli.main import main
+from tariff.engine import load_policy_set
+from tariff.engine.replay import replay
+from tariff.storage.history import recorded_requests
 
 ROOT = Path(__file__).resolve().parents[2]
 # Haiku 4.5 input goes from 1 to 1.25 USD per million tokens from 1 April 2026.

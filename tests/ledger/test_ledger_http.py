@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from engine.periods import add_months, period_start
+from tariff.engine.periods import add_months, period_start
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
 
@@ -20,7 +20,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def app(migrated_url, tmp_path):
-    from api import create_app
+    from tariff.api import create_app
     return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
                        "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
 
@@ -219,7 +219,7 @@ def test_invoices_notifications_and_the_billing_run(client):
 
 
 def test_the_api_token_guards_the_ledger(migrated_url, tmp_path):
-    from api import create_app
+    from tariff.api import create_app
     app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
                       "STATE_DIR": str(tmp_path / "s"), "DATABASE_URL": migrated_url, "API_TOKEN": "secret-token"})
     client = app.test_client()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from storage import Conflict, InvalidInput, NotFound, Refused
+from tariff.storage import Conflict, InvalidInput, NotFound, Refused
 
 TOKENS = {"input": 1_000_000}  # claude-opus-4-6: 5 USD
 

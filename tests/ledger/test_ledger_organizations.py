@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from storage import Conflict, Forbidden, InvalidInput, NotFound, Refused
+from tariff.storage import Conflict, Forbidden, InvalidInput, NotFound, Refused
 
 
 def test_creating_an_organization_charges_its_seats_for_the_term(ledger, new_org):

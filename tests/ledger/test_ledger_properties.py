@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from storage import Refused, check_ledger
+from tariff.storage import Refused, check_ledger
 
 MEMBERS = ("ana", "ben", "cy")
 MODELS = ("claude-haiku-4-5", "claude-opus-4-6", "claude-sonnet-4-6", "claude-haiku-3")
@@ -75,7 +75,7 @@ def test_check_ledger_notices_drift(ledger, database, new_org):
     """The check the other tests rely on can fail: tamper with each kept total."""
     from sqlalchemy import update
 
-    from storage.models import Organization, SpendCounter
+    from tariff.storage.models import Organization, SpendCounter
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
     ledger.record_usage("acme", idempotency_key="k", member="ana", product="chat", model="claude-haiku-4-5",

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from storage import Conflict, Refused
+from tariff.storage import Conflict, Refused
 
 
 def test_s3_worked_example(ledger, new_org, clock):

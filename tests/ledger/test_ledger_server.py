@@ -26,8 +26,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from engine.periods import add_months, period_start
-from storage import Database, check_ledger
+from tariff.engine.periods import add_months, period_start
+from tariff.storage import Database, check_ledger
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
 
@@ -59,7 +59,7 @@ class Server:
         for name in ("PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
             env.pop(name, None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            [sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(workers)], cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         self._wait_ready()

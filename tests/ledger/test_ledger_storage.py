@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
-from storage import Database, database_url as default_url, head_revision, migrate
-from storage.models import Base, Organization
-from storage.schema import current_revision
+from tariff.storage import Database, database_url as default_url, head_revision, migrate
+from tariff.storage.models import Base, Organization
+from tariff.storage.schema import current_revision
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine import InputError
-from storage import Conflict, InvalidInput, NotFound
+from tariff.engine import InputError
+from tariff.storage import Conflict, InvalidInput, NotFound
 
 OPUS = "claude-opus-4-6"  # 5 USD per million input tokens
 

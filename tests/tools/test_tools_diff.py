@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-from engine import load_policy_set
-from engine.replay import EventsError, read_events, replay
+from tariff.cli.main import main
+from tariff.engine import load_policy_set
+from tariff.engine.replay import EventsError, read_events, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,7 +178,7 @@ def test_tools_diff_bad_events_file(tmp_path, monkeypatch, capsys):
 
 def test_tools_diff_replays_the_api_decision_log(tmp_path, changed_policies):
     """The API's decision log is a recorded event stream: each line's input replays."""
-    from api import create_app
+    from tariff.api import create_app
     log = tmp_path / "decisions.jsonl"
     app = create_app({"POLICIES_DIR": str(ROOT / "policies"), "FIXTURES_DIR": "", "STATE_DIR": str(tmp_path / "s"),
                       "DECISION_LOG": str(log), "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}"})

@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from cli.main import main
-from engine import Evaluator, load_policy_set
-from engine.explain import explain
+from tariff.cli.main import main
+from tariff.engine import Evaluator, load_policy_set
+from tariff.engine.explain import explain
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy_set(ROOT / "policies")

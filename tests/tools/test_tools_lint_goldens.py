@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-from engine import load_policy_set
-from engine.lint import CODES, lint
+from tariff.cli.main import main
+from tariff.engine import load_policy_set
+from tariff.engine.lint import CODES, lint
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "fixtures" / "bad_policies"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import load_policy_set
-from engine.context import build_context
-from engine.lint import ALWAYS, implies, parse_when, plan_scope, _facts_provided
-from engine.request import EVENT_FIELDS, parse_request
-from engine.where import Where
-from engine.yaml_source import parse
+from tariff.engine import load_policy_set
+from tariff.engine.context import build_context
+from tariff.engine.lint import ALWAYS, implies, parse_when, plan_scope, _facts_provided
+from tariff.engine.request import EVENT_FIELDS, parse_request
+from tariff.engine.where import Where
+from tariff.engine.yaml_source import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy_set(ROOT / "policies")

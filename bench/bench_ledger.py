@@ -4,7 +4,7 @@ commit) on SQLite and on PostgreSQL, and the time to build the invoice of an
 organization with 10,000 members and 1,000,000 usage records. Prints one
 JSON line.
 
-    .venv/bin/python bench/ledger.py [--records N] [--threads T] [--members M]
+    .venv/bin/python bench/bench_ledger.py [--records N] [--threads T] [--members M]
                                      [--invoice-records R] [--postgres URL | --no-postgres]
                                      [--postgres-invoice]
 
@@ -39,14 +39,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert  # noqa: E402
+from sqlalchemy import create_engine, insert
 
-from engine import Evaluator, load_policy_set  # noqa: E402
-from storage import Database, Ledger, migrate  # noqa: E402
-from storage.models import Member, SeatCount, UsageRecord  # noqa: E402
+from tariff.engine import Evaluator, load_policy_set
+from tariff.storage import Database, Ledger, migrate
+from tariff.storage.models import Member, SeatCount, UsageRecord
 
 NOW = datetime(2026, 4, 20, 12, tzinfo=timezone.utc)
 PERIOD = date(2026, 4, 1)
@@ -140,7 +138,7 @@ def invoice_time(ledger: Ledger, org: str, members: int, records: int) -> dict:
 
 
 def ledger_org_pk(session, org_id: str) -> int:
-    from storage.models import Organization
+    from tariff.storage.models import Organization
     return session.query(Organization.pk).filter_by(id=org_id).scalar()
 
 

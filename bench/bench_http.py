@@ -11,30 +11,24 @@ Prints one JSON line: requests and decisions per second, p50/p99 latency in
 milliseconds, and the two ratios the targets are about (single >= 60% of
 trivial; batch >= 5x single, in decisions per second).
 
-    .venv/bin/python bench/http.py [--workers N] [--clients N] [--seconds S]
+    .venv/bin/python bench/bench_http.py [--workers N] [--clients N] [--seconds S]
 """
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is named like the standard library's `http`; its directory must
-# not shadow it.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
-import argparse  # noqa: E402
-import http.client  # noqa: E402
+import argparse
+import http.client
 import json
-import multiprocessing  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from pathlib import Path  # noqa: E402
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +41,8 @@ def free_port() -> int:
 
 def requests_to_decide() -> list[str]:
     """The fixtures' requests the engine decides (input errors left out), as JSON text."""
-    sys.path.insert(0, str(ROOT))
-    from engine import Evaluator, InputError, load_policy_set
-    from engine.verify import fixture_files, load_cases
+    from tariff.engine import Evaluator, InputError, load_policy_set
+    from tariff.engine.verify import fixture_files, load_cases
     evaluator = Evaluator(load_policy_set(ROOT / "policies"))
     out = []
     for path in fixture_files([ROOT / "fixtures"]):
@@ -68,7 +61,7 @@ def start_server(port: int, workers: int, tmp: Path, decision_log: str):
     for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
         env.pop(name, None)
     log = open(tmp / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
+    process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
                                 str(port), "--workers", str(workers)], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

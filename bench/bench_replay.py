@@ -1,7 +1,7 @@
 """Replay benchmark: N events (default 1,000,000) under the shipped policies
 and a copy with one price changed, as `tariff diff` does. Prints one JSON line.
 
-    .venv/bin/python bench/replay.py [N] [--distinct K] [--seed S]
+    .venv/bin/python bench/bench_replay.py [N] [--distinct K] [--seed S]
 
 Events are a realistic mix generated with a fixed seed: four plans (self-serve
 and sales-assisted Enterprise, legacy Chat / Chat + Claude Code, seat-based),
@@ -28,10 +28,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from engine import load_policy_set  # noqa: E402
-from engine.replay import Replayer  # noqa: E402
+from tariff.engine import load_policy_set
+from tariff.engine.replay import Replayer
 
 PRICE_CHANGE = """
   - effective_from: 2026-04-01

@@ -1,7 +1,7 @@
 """Engine benchmark: decisions per second through Evaluator.decide against raw
 durable_rules in the same run, and RSS over N decisions. Prints one JSON line.
 
-    .venv/bin/python bench/engine.py [--decisions N] [--raw-decisions M]
+    .venv/bin/python bench/bench_engine.py [--decisions N] [--raw-decisions M]
                                      [--distinct K] [--seed S] [--profile P]
 
 The mix is realistic and fixed by the seed: the four plans (self-serve and
@@ -40,32 +40,25 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the package it measures (`engine`); its directory
-# must not shadow it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0]) == _HERE:
-    sys.path.pop(0)
-sys.path.insert(0, os.path.dirname(_HERE))
+import argparse
+import cProfile
+import gc
+import io
+import json
+import platform
+import pstats
+import random
+import time
+from collections import Counter
+from datetime import date, timedelta
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import gc  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import pstats  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
+from durable import engine as durable
 
-from durable import engine as durable  # noqa: E402
-
-from engine import Evaluator, InputError, load_policy_set  # noqa: E402
-from engine.compiler import compile_rulesets, ruleset_name  # noqa: E402
-from engine.context import build_context  # noqa: E402
-from engine.request import parse_request  # noqa: E402
-from engine.runtime import ALWAYS, CATCH_ALL  # noqa: E402
+from tariff.engine import Evaluator, InputError, load_policy_set
+from tariff.engine.compiler import compile_rulesets, ruleset_name
+from tariff.engine.context import build_context
+from tariff.engine.request import parse_request
+from tariff.engine.runtime import ALWAYS, CATCH_ALL
 
 POLICIES = os.path.join(os.path.dirname(_HERE), "policies")
 TARGET_RATIO = 0.5
@@ -259,7 +252,7 @@ def profile(evaluator, requests, count: int) -> str:
 def breakdown(policy, evaluator, requests, prepared, host, count: int) -> str:
     """Where a decision's time goes, stage by stage, timed in one interleaved
     loop with raw durable_rules (so machine load weighs on all alike)."""
-    from engine.decision import assemble
+    from tariff.engine.decision import assemble
     clock = time.perf_counter
     stages = dict.fromkeys(["parse_request", "build_context", "ruleset_name", "runtime.evaluate", "fired->rules",
                             "assemble", "(to_dict, not in decide)", "raw durable_rules", "Evaluator.decide"], 0.0)
