@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from tariff.engine import PolicyError, load_policy_set
+from tariff.engine import check_policies
 
 from .auth import admin_token_required, api_token_required
 from .blueprint import Blueprint
@@ -78,17 +78,12 @@ def validate(body: dict):
             return out
 
         try:
-            policy = load_policy_set(root)
-        except PolicyError as exc:
-            return {"valid": False, "version": None, "base_version": _base(body, active),
-                    "findings": [shown(f) for f in exc.findings]}
+            verdict = check_policies(root)  # the same verdict as `tariff validate`
         except (RecursionError, MemoryError, ValueError, TypeError) as exc:
             log.exception("the policy loader failed on submitted files")
             raise ApiError(422, "policy_unreadable", "the files could not be read as a policy set") from exc
-        from tariff.engine.lint import lint  # the same checks as `tariff validate`
-        findings = sorted(set(policy.warnings) | set(lint(policy)))
-        return {"valid": not any(f.severity == "error" for f in findings), "version": policy.version,
-                "base_version": _base(body, active), "findings": [shown(f) for f in findings]}
+        return {"valid": verdict.valid, "version": verdict.policy.version if verdict.policy else None,
+                "base_version": _base(body, active), "findings": [shown(f) for f in verdict.findings]}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

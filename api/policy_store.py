@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tariff.engine import Evaluator, PolicyError, load_policy_set
+from tariff.engine import Evaluator, check_policies, load_policy_set
 
 log = logging.getLogger("tariff.policies")
 POINTER = "current.json"
@@ -144,14 +144,16 @@ class PolicyStore:
     def _gate(self) -> Outcome:
         snapshot = self._stage()
         try:
-            try:
-                policy = load_policy_set(snapshot)
-            except PolicyError as exc:
-                errors = [f for f in exc.findings if f.severity == "error"]
-                raise Refused("policy_invalid", f"the policy set in {self.source} has {len(errors)} error(s)",
-                              findings=[self.display_finding(f) for f in exc.findings]) from None
-            candidate = Active(policy.version, policy, Evaluator(policy), str(snapshot), _now())
-            fixtures = self._run_fixtures(candidate)
+            if self.fixtures and not Path(self.fixtures).exists():
+                raise Refused("fixtures_failed", f"no fixtures directory {self.fixtures}")
+            # The same verdict as `tariff validate` and `tariff test`: load, lint, fixtures.
+            verdict = check_policies(snapshot, fixtures=[self.fixtures] if self.fixtures else None)
+            if verdict.errors or verdict.policy is None:
+                raise Refused("policy_invalid", f"the policy set in {self.source} has {len(verdict.errors)} error(s)",
+                              findings=[self.display_finding(f) for f in verdict.findings])
+            policy = verdict.policy
+            candidate = Active(policy.version, policy, verdict.evaluator or Evaluator(policy), str(snapshot), _now())
+            fixtures = self._fixture_summary(verdict.fixtures)
         except BaseException:
             shutil.rmtree(snapshot, ignore_errors=True)
             raise
@@ -172,31 +174,17 @@ class PolicyStore:
         target.mkdir(parents=True, exist_ok=True)
         return target
 
-    def _run_fixtures(self, candidate: Active) -> dict:
-        from tariff.engine.verify import fixture_files, load_cases, run_case
-        if not self.fixtures:
+    def _fixture_summary(self, report) -> dict:
+        if report is None:
             return {"directory": None, "passed": 0, "failed": 0}
-        if not Path(self.fixtures).exists():
-            raise Refused("fixtures_failed", f"no fixtures directory {self.fixtures}")
-        passed, failures = 0, []
-        for path in fixture_files([self.fixtures]):
-            try:
-                cases = load_cases(path)
-            except PolicyError as exc:
-                failures += [{"id": str(path), "file": f.location.file, "line": f.location.line,
-                              "problems": [f"{f.code}: {f.message}"]} for f in exc.findings]
-                continue
-            for case in cases:
-                result = run_case(candidate.evaluator, case)
-                if result.passed:
-                    passed += 1
-                else:
-                    failures.append({"id": case.id, "file": case.file, "line": case.line,
-                                     "problems": result.problems})
+        failures = [{"id": str(Path(f.location.file)), "file": f.location.file, "line": f.location.line,
+                     "problems": [f"{f.code}: {f.message}"]} for f in report.broken]
+        failures += [{"id": r.case.id, "file": r.case.file, "line": r.case.line, "problems": r.problems}
+                     for r in report.failed]
         if failures:
             raise Refused("fixtures_failed", f"{len(failures)} fixture case(s) failed against the policy set "
                           f"in {self.source}", failures=failures)
-        return {"directory": self.fixtures, "passed": passed, "failed": 0}
+        return {"directory": self.fixtures, "passed": report.passed, "failed": 0}
 
     def _publish(self, active: Active) -> None:
         record = {"version": active.version, "dir": os.path.relpath(active.snapshot, self.state),

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tariff.engine import PolicyError, load_policy_set
-from tariff.engine.money import fmt
-from tariff.engine.replay import EventsError, Replayer, read_events
+from tariff.engine import EventsError, PolicyError, Replayer, load_policy_set, money, read_events
 
 COLUMNS = ("organization", "plan", "events", "old charges", "new charges", "change", "newly blocked",
            "unblocked", "notifications", "transitions")
@@ -21,7 +19,7 @@ NUMERIC = {"events", "old charges", "new charges", "change", "newly blocked", "u
 
 
 def _signed(amount) -> str:
-    return ("+" if amount > 0 else "") + fmt(amount)
+    return ("+" if amount > 0 else "") + money.fmt(amount)
 
 
 def _row(group) -> dict:
@@ -29,8 +27,8 @@ def _row(group) -> dict:
         "organization": group.organization,
         "plan": group.plan,
         "events": str(group.events),
-        "old charges": fmt(group.old_charges),
-        "new charges": fmt(group.new_charges),
+        "old charges": money.fmt(group.old_charges),
+        "new charges": money.fmt(group.new_charges),
         "change": _signed(group.delta),
         "newly blocked": str(len(group.newly_blocked)),
         "unblocked": str(len(group.unblocked)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tariff.engine.explain import explain
+from tariff.engine import explain
 
 from .stdin_decision import decide_stdin
 

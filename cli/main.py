@@ -9,71 +9,50 @@ import argparse
 import json
 import sys
 
-from tariff.engine import Evaluator, PolicyError, load_policy_set
+from tariff.engine import check_policies
 from tariff.resources import default_policies
 
 
-def _policy(path: str):
-    try:
-        return load_policy_set(path)
-    except PolicyError as exc:
-        for finding in exc.findings:
-            print(finding, file=sys.stderr)
-        raise SystemExit(1) from None
-
-
 def cmd_validate(args) -> int:
-    try:
-        policy = load_policy_set(args.path)
-    except PolicyError as exc:
-        if args.format == "json":
-            print(json.dumps({"valid": False, "findings": [f.to_dict() for f in exc.findings]}, indent=2))
-        else:
-            for finding in exc.findings:
-                print(finding)
-            print(f"{len(exc.errors)} error(s), {len(exc.findings) - len(exc.errors)} warning(s)")
-        return 1
-    findings = list(policy.warnings)
-    from tariff.engine.lint import lint  # static checks beyond the schema
-    findings = sorted(set(findings) | set(lint(policy)))
-    errors = [f for f in findings if f.severity == "error"]
+    verdict = check_policies(args.path)
+    errors = verdict.errors
     if args.format == "json":
-        print(json.dumps({"valid": not errors, "version": policy.version,
-                          "findings": [f.to_dict() for f in findings]}, indent=2))
+        print(json.dumps({"valid": verdict.valid, "version": verdict.policy.version if verdict.policy else None,
+                          "findings": [f.to_dict() for f in verdict.findings]}, indent=2))
+        return 0 if verdict.valid else 1
+    for finding in verdict.findings:
+        print(finding)
+    warnings = len(verdict.findings) - len(errors)
+    if verdict.policy is None:
+        print(f"{len(errors)} error(s), {warnings} warning(s)")
     else:
-        for finding in findings:
-            print(finding)
+        policy = verdict.policy
         print(f"{policy.root}: {len(policy.plans)} plans, {sum(len(p.rules) for p in policy.plans.values())} "
-              f"rules, {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
-    return 1 if errors else 0
+              f"rules, {len(errors)} error(s), {warnings} warning(s)")
+    return 0 if verdict.valid else 1
 
 
 def cmd_test(args) -> int:
-    from tariff.engine.verify import fixture_files, load_cases, run_case
-    evaluator = Evaluator(_policy(args.policies))
-    results, broken = [], []
-    for path in fixture_files(args.paths or ["fixtures"]):
-        try:
-            cases = load_cases(path)
-        except PolicyError as exc:
-            broken += exc.findings
-            continue
-        results += [run_case(evaluator, case) for case in cases]
-    failed = [r for r in results if not r.passed]
+    verdict = check_policies(args.policies, fixtures=args.paths or ["fixtures"], lint=False)
+    if verdict.fixtures is None:  # the policy set itself does not load
+        for finding in verdict.findings:
+            print(finding, file=sys.stderr)
+        return 1
+    report = verdict.fixtures
     if args.format == "json":
-        print(json.dumps({"passed": len(results) - len(failed), "failed": len(failed),
-                          "broken_fixtures": [f.to_dict() for f in broken],
+        print(json.dumps({"passed": report.passed, "failed": len(report.failed),
+                          "broken_fixtures": [f.to_dict() for f in report.broken],
                           "cases": [{"id": r.case.id, "line": r.case.line, "cites": r.case.cites,
-                                     "passed": r.passed, "problems": r.problems} for r in results]}, indent=2))
+                                     "passed": r.passed, "problems": r.problems} for r in report.results]}, indent=2))
     else:
-        for r in results:
+        for r in report.results:
             print(f"{'PASS' if r.passed else 'FAIL'} {r.case.id}")
             for problem in r.problems:
                 print(f"    {r.case.file}:{r.case.line}: {problem}")
-        for finding in broken:
+        for finding in report.broken:
             print(f"BROKEN {finding}")
-        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed or broken or not results else 0
+        print(f"{report.passed} passed, {len(report.failed)} failed")
+    return 0 if report.ok else 1
 
 
 def cmd_decide(args) -> int:

@@ -23,8 +23,7 @@ from datetime import date
 from sqlalchemy import func, insert, select
 
 from tariff.engine import InputError
-from tariff.engine.money import ZERO, invoice_line_amount
-from tariff.engine.periods import add_months, period_start, term_end
+from tariff.engine import money, periods
 
 from . import facts, repository as repo, views
 from .errors import Conflict, InvalidInput, LedgerError, NotFound
@@ -68,12 +67,12 @@ class BillingOps:
 
     def due_organizations(self, on: date) -> list[str]:
         """Organizations with a period to close or a term to renew by ``on``."""
-        month = period_start(on)
+        month = periods.period_start(on)
         with self.db.read() as session:
             rows = session.execute(select(Organization.id, Organization.closed_through, Organization.term_start,
                                           Organization.renewal_date).order_by(Organization.id))
             return [org_id for org_id, closed, term, renewal in rows
-                    if renewal <= on or (add_months(closed, 1) if closed else period_start(term)) < month]
+                    if renewal <= on or (periods.add_months(closed, 1) if closed else periods.period_start(term)) < month]
 
     def run_billing_all(self, on: date) -> dict:
         self._not_future(on)
@@ -89,13 +88,13 @@ class BillingOps:
 
     def _next_close(self, org: Organization) -> date:
         """The first day of the month after the oldest open period."""
-        oldest_open = add_months(org.closed_through, 1) if org.closed_through else period_start(org.term_start)
-        return add_months(oldest_open, 1)
+        oldest_open = periods.add_months(org.closed_through, 1) if org.closed_through else periods.period_start(org.term_start)
+        return periods.add_months(oldest_open, 1)
 
     def _close(self, session, org: Organization, on: date, done: dict) -> None:
         decision = self.decide(facts.request(org, on, {"type": "period_start"}))
         self.require_allow(decision)
-        closing = add_months(on, -1)
+        closing = periods.add_months(on, -1)
         for change in decision.changes:
             if change["change"] == "issue_invoice":
                 invoice = self._issue(session, org, change["period_start"], decision.policy_version)
@@ -120,12 +119,12 @@ class BillingOps:
         decision = self.decide(facts.request(org, on, {"type": "renewal"}))
         self.require_allow(decision)
         change = SeatChange(org_pk=org.pk, kind="renewal", status="applied", count=sum(org.seats.values()),
-                            hipaa=False, effective_on=on, charged=ZERO, created_at=self.now())
+                            hipaa=False, effective_on=on, charged=money.ZERO, created_at=self.now())
         session.add(change)
         for item in decision.changes:
             if item["change"] == "start_term":
                 org.plan, org.term_start = item["plan"], item["term_start"]
-                org.renewal_date = term_end(org.term_start)
+                org.renewal_date = periods.term_end(org.term_start)
         if decision.transition and decision.transition["type"] == "move_to_enterprise_seat":
             self._move_to_single_seat(session, org)
         change.detail = json.dumps({"from_plan": old_plan, "to_plan": org.plan,
@@ -159,7 +158,7 @@ class BillingOps:
 
     def invoice_lines(self, session, org: Organization, period: date) -> list[dict]:
         """One line per member (usage billed in ``period``), then per seat charge."""
-        end = add_months(period, 1)
+        end = periods.add_months(period, 1)
         usage = {row.member_pk: row for row in session.execute(
             select(UsageRecord.member_pk, func.count().label("records"), func.sum(UsageRecord.billed).label("billed"),
                    func.sum(_tokens_sum()).label("tokens"))
@@ -172,12 +171,12 @@ class BillingOps:
             row = usage.get(pk)
             if row is None and created_at.date() >= end:
                 continue  # joined after the period
-            exact = row.billed if row is not None else ZERO
+            exact = row.billed if row is not None else money.ZERO
             lines.append({"kind": "usage", "member_id": member_id,
                           "description": f"Usage by {name or member_id}",
                           "quantity": row.records if row is not None else 0,
                           "tokens": int(row.tokens or 0) if row is not None else 0,
-                          "exact": exact, "amount": invoice_line_amount(exact)})
+                          "exact": exact, "amount": money.invoice_line_amount(exact)})
         for charge in session.execute(select(Charge).where(Charge.org_pk == org.pk, Charge.period_start == period)
                                       .order_by(Charge.pk)).scalars():
             months = f" x {charge.months} months" if charge.months else ""
@@ -185,7 +184,7 @@ class BillingOps:
                           "description": f"{charge.kind.replace('_', ' ').capitalize()}: {charge.quantity} "
                                          f"{charge.item} x {views.money(charge.unit_price)} USD{months}",
                           "quantity": charge.quantity, "tokens": 0, "exact": charge.amount,
-                          "amount": invoice_line_amount(charge.amount)})
+                          "amount": money.invoice_line_amount(charge.amount)})
         for position, line in enumerate(lines, 1):
             line["position"] = position
         return lines
@@ -197,8 +196,8 @@ class BillingOps:
             return existing
         lines = self.invoice_lines(session, org, period)
         invoice = Invoice(org_pk=org.pk, number=f"{org.id}-{period:%Y-%m}", period_start=period,
-                          period_end=add_months(period, 1), plan=org.plan, channel=org.channel,
-                          total=sum((line["amount"] for line in lines), ZERO), policy_version=policy_version,
+                          period_end=periods.add_months(period, 1), plan=org.plan, channel=org.channel,
+                          total=sum((line["amount"] for line in lines), money.ZERO), policy_version=policy_version,
                           issued_at=self.now())
         session.add(invoice)
         session.flush()
@@ -222,7 +221,7 @@ class BillingOps:
     def get_invoice(self, org_id: str, period: date) -> dict:
         """The issued invoice of ``period``, or, for a period not yet closed on a
         plan billed in arrears, a draft built from the ledger as it stands."""
-        period = period_start(period)
+        period = periods.period_start(period)
         with self.db.read() as session:
             org = repo.get_org(session, org_id)
             invoice = session.execute(select(Invoice).where(Invoice.org_pk == org.pk, Invoice.period_start == period)
@@ -237,17 +236,17 @@ class BillingOps:
             if org.closed_through is not None and period <= org.closed_through:
                 raise NotFound(f"period {period:%Y-%m} is closed and plan {org.plan} issued no invoice for it",
                                "invoice_not_found")
-            if period < period_start(org.term_start) and org.closed_through is None:
+            if period < periods.period_start(org.term_start) and org.closed_through is None:
                 raise NotFound(f"no billing period {period:%Y-%m} for organization {org.id!r}", "invoice_not_found")
-            closes = self.decide(facts.request(org, max(add_months(period, 1), org.term_start),
+            closes = self.decide(facts.request(org, max(periods.add_months(period, 1), org.term_start),
                                                {"type": "period_start"}))
             if not any(c["change"] == "issue_invoice" for c in closes.changes):
                 raise NotFound(f"plan {org.plan} on {org.channel} issues no monthly invoice (usage is prepaid): "
                                "see the usage summary", "no_invoice_on_plan")
             lines = self.invoice_lines(session, org, period)
-            head = {"number": None, "period_start": views.iso(period), "period_end": views.iso(add_months(period, 1)),
+            head = {"number": None, "period_start": views.iso(period), "period_end": views.iso(periods.add_months(period, 1)),
                     "status": "draft", "plan": org.plan, "channel": org.channel, "currency": "USD",
-                    "total": views.cents(sum((line["amount"] for line in lines), ZERO)), "issued_at": None}
+                    "total": views.cents(sum((line["amount"] for line in lines), money.ZERO)), "issued_at": None}
             return self._invoice_view(org, head, lines)
 
     def list_invoices(self, org_id: str) -> list[dict]:
@@ -264,5 +263,5 @@ class BillingOps:
             query = select(Notification, Member.id).outerjoin(Member, Member.pk == Notification.member_pk) \
                 .where(Notification.org_pk == org.pk).order_by(Notification.pk)
             if period is not None:
-                query = query.where(Notification.period_start == period_start(period))
+                query = query.where(Notification.period_start == periods.period_start(period))
             return [views.notification(n, member_id) for n, member_id in session.execute(query)]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tariff.engine.money import fmt
+from tariff.engine import money
 
 from . import facts, repository as repo, views
 from .errors import Conflict
@@ -29,7 +29,7 @@ class CreditOps:
         with self.db.write() as session:
             org = repo.lock_org(session, org_id)
             who = repo.actor(session, org, actor)
-            digest = fingerprint(actor=actor, amount=fmt(amount))
+            digest = fingerprint(actor=actor, amount=money.fmt(amount))
             if idempotency_key is not None:
                 entry = session.execute(select(CreditEntry).where(
                     CreditEntry.org_pk == org.pk, CreditEntry.idempotency_key == idempotency_key)).scalar_one_or_none()

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Callable
 
 from tariff.engine import Decision, Evaluator
-from tariff.engine.periods import period_start
+from tariff.engine import periods
 
 from . import repository as repo, views
 from .billing import BillingOps
@@ -92,7 +92,7 @@ class Ledger(OrganizationOps, SeatOps, LimitOps, CreditOps, UsageOps, SummaryOps
         """Seat charges of an allowed decision (S2, S3, S7), exact; returns their total."""
         total = Decimal(0)
         for line in decision.charges:
-            session.add(Charge(org_pk=org.pk, seat_change=change, period_start=period_start(decision.as_of),
+            session.add(Charge(org_pk=org.pk, seat_change=change, period_start=periods.period_start(decision.as_of),
                                kind=line.kind, item=line.item, quantity=line.quantity, unit_price=line.unit_price,
                                months=line.months, amount=line.amount, created_at=self.now()))
             total += line.amount

@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from tariff.engine.periods import term_end
+from tariff.engine import periods
 
 from . import facts, repository as repo, views
 from .errors import Conflict, Forbidden, InvalidInput
@@ -93,7 +93,7 @@ class OrganizationOps:
                 if session.query(Organization.pk).filter_by(id=org_id).first() is not None:
                     raise Conflict(f"organization {org_id!r} exists", "organization_exists")
                 org = Organization(id=org_id, name=name, plan=plan_obj.id, channel=channel, term_start=term_start,
-                                   renewal_date=term_end(term_start), hipaa_seats=0, extra_usage=extra_usage,
+                                   renewal_date=periods.term_end(term_start), hipaa_seats=0, extra_usage=extra_usage,
                                    credit_balance=repo.ZERO, closed_through=None, created_at=now, updated_at=now)
                 session.add(org)
                 owner = Member(id=check_id(primary_owner.get("id") or new_id("mem"), "primary_owner.id"),

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tariff.engine.periods import next_period_start, period_start
+from tariff.engine import periods
 
 from . import repository as repo, views
 from .models import SpendCounter
@@ -36,7 +36,7 @@ class SummaryOps:
 
     def usage_summary(self, org_id: str, as_of: date | None = None) -> dict:
         day = as_of or self.today()
-        period = period_start(day)
+        period = periods.period_start(day)
         with self.db.read() as session:
             org = repo.get_org(session, org_id)
             plan = self.plan(org)
@@ -78,7 +78,7 @@ class SummaryOps:
                 })
             return {
                 "organization": org.id, "plan": org.plan, "channel": org.channel, "as_of": day.isoformat(),
-                "period_start": period.isoformat(), "next_period_start": next_period_start(day).isoformat(),
+                "period_start": period.isoformat(), "next_period_start": periods.next_period_start(day).isoformat(),
                 "prepaid": prepaid, "credit_balance": views.money(org.credit_balance) if prepaid else None,
                 "spend": views.money(spend("organization")),
                 "limit": org_status,

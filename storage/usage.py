@@ -23,8 +23,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tariff.engine.periods import period_start
-from tariff.engine.rate_card import TOKEN_CLASSES
+from tariff.engine import TOKEN_CLASSES, periods
 
 from . import facts, repository as repo, views
 from .credits import fingerprint
@@ -44,7 +43,7 @@ class UsageOps:
         with self.db.read() as session:
             org = repo.get_org(session, org_id)
             who = repo.get_member(session, org, member)
-            state = facts.SpendState(session, self.plan(org), org, who, period_start(day))
+            state = facts.SpendState(session, self.plan(org), org, who, periods.period_start(day))
             event = {"type": "usage_precheck", "product": product}
             if model is not None:
                 event["model"] = model
@@ -66,7 +65,7 @@ class UsageOps:
                 raise InvalidInput.field("occurred_at", "is in the future")
         when = (occurred_at or now).astimezone(timezone.utc)
         day = when.date()
-        period = period_start(day)
+        period = periods.period_start(day)
         counts = self._token_counts(tokens)
         digest = fingerprint(member=member, product=product, model=model, tokens=counts,
                              occurred_at=occurred_at.astimezone(timezone.utc).isoformat() if occurred_at else None)
@@ -175,7 +174,7 @@ class UsageOps:
             if member is not None:
                 query = query.where(UsageRecord.member_pk == repo.get_member(session, org, member).pk)
             if period is not None:
-                query = query.where(UsageRecord.period_start == period_start(period))
+                query = query.where(UsageRecord.period_start == periods.period_start(period))
             if after is not None:
                 query = query.where(UsageRecord.pk > after)
             return [views.usage(record, member_id) for record, member_id in session.execute(query)]

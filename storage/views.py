@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from tariff.engine.money import fmt
+from tariff.engine import money as engine_money
 
 from .models import Charge, CreditEntry, Limit, Member, Notification, Organization, SeatChange, UsageRecord
 
@@ -16,7 +16,7 @@ TOKEN_COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache_writ
 
 
 def money(amount: Decimal | None) -> str | None:
-    return None if amount is None else fmt(amount)
+    return None if amount is None else engine_money.fmt(amount)
 
 
 def cents(amount: Decimal) -> str:
@@ -34,7 +34,7 @@ def iso(value: date | datetime | None) -> str | None:
 def plain(value):
     """Decimals as exact text, dates as ISO: like the engine's decisions."""
     if isinstance(value, Decimal):
-        return fmt(value)
+        return engine_money.fmt(value)
     if isinstance(value, (date, datetime)):
         return iso(value)
     if isinstance(value, dict):
@@ -62,7 +62,7 @@ def member(m: Member) -> dict:
 
 def limit(row: Limit) -> dict:
     return {"level": row.level, "subject": row.subject or None,
-            "limit": "unlimited" if row.amount is None else fmt(row.amount), "updated_at": iso(row.updated_at)}
+            "limit": "unlimited" if row.amount is None else engine_money.fmt(row.amount), "updated_at": iso(row.updated_at)}
 
 
 def credit_entry(entry: CreditEntry, member_id: str | None) -> dict:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from tariff.engine.request import ROLES, Limit, Money, TokensSchema
+from tariff.engine import ROLES, Limit, Money, TokensSchema
 
 from ..schemas.common import ProblemSchema, Strict
 from ..schemas.decisions import AMOUNT, DecisionSchema

@@ -6,7 +6,7 @@ document shows. The API does not validate it a second time.
 """
 from __future__ import annotations
 
-from tariff.engine.request import Limit, Money, RequestSchema
+from tariff.engine import Limit, Money, RequestSchema
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from .common import ProblemSchema, Strict

@@ -3,10 +3,14 @@ seen by every worker that shares the server's state directory."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tariff.api.schemas.policies import ReloadRefusedSchema, ReloadSchema
+from tariff.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 URL = "/v1/policies/reload"
 TOKEN = "admin-token-for-tests"
@@ -175,3 +179,22 @@ def test_a_refused_candidate_leaves_no_snapshot_behind(admin_app, policy_copy, t
     admin_app.test_client().post(URL, headers=ADMIN)
     admin_app.test_client().post(URL, headers=ADMIN)
     assert set(sets.iterdir()) == before
+
+
+GOLDENS = sorted(p for p in (ROOT / "fixtures" / "bad_policies").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", GOLDENS, ids=[c.name for c in GOLDENS])
+def test_reload_refuses_exactly_what_validate_refuses(case, admin_app, policy_copy):
+    """One verdict: a set `tariff validate` fails (schema or lint errors) is
+    never served; one it passes with warnings is."""
+    for source in sorted(case.rglob("*")):
+        if source.is_file() and source.name not in ("expected.txt", "README.md"):
+            target = policy_copy / source.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    fails_validate = main(["validate", str(policy_copy), "--format", "json"]) != 0
+    response = admin_app.test_client().post(URL, headers=ADMIN)
+    assert response.status_code == (409 if fails_validate else 200), response.get_json()
+    if fails_validate:
+        assert response.get_json()["code"] == "policy_invalid"
