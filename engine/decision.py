@@ -34,6 +34,10 @@ class Decision:
     transition: dict | None = None
     changes: list = field(default_factory=list)
     trace: list = field(default_factory=list)
+    # What rendering a message needs beyond the reasons: the acting member's
+    # seat type (as sent, or the plan's only one) and the product asked for.
+    seat_type: str | None = None
+    product: str | None = None
     # The validated request it was made from: what a replay needs to decide it again.
     request: dict | None = field(default=None, repr=False, compare=False)
 
@@ -85,7 +89,8 @@ def _plain(value):
 def assemble(ctx: Context, fired_rules: list) -> Decision:
     """``fired_rules``: the Rule objects that fired, in the order they are written."""
     vocabulary = ctx.policy.vocabulary
-    decision = Decision(ALLOW, ctx.plan.id, ctx.event["type"], ctx.as_of, ctx.policy.version)
+    decision = Decision(ALLOW, ctx.plan.id, ctx.event["type"], ctx.as_of, ctx.policy.version,
+                        seat_type=ctx.fact.get("seat_type"), product=ctx.event.get("product"))
     refusals, blocks, allowed = [], [], False
     for rule in fired_rules:
         effects = rule.effects
