@@ -60,6 +60,7 @@ from tariff.engine.context import build_context
 from tariff.engine.request import parse_request
 from tariff.engine.runtime import ALWAYS, CATCH_ALL
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = os.path.join(os.path.dirname(_HERE), "policies")
 TARGET_RATIO = 0.5
 TARGET_RSS_GROWTH_MB = 20
