@@ -39,6 +39,8 @@ def cmd_test(args) -> int:
             print(finding, file=sys.stderr)
         return 1
     report = verdict.fixtures
+    if args.accept:
+        return _accept(args, report)
     if args.format == "json":
         print(json.dumps({"passed": report.passed, "failed": len(report.failed),
                           "broken_fixtures": [f.to_dict() for f in report.broken],
@@ -53,6 +55,23 @@ def cmd_test(args) -> int:
             print(f"BROKEN {finding}")
         print(f"{report.passed} passed, {len(report.failed)} failed")
     return 0 if report.ok else 1
+
+
+def _accept(args, report) -> int:
+    """Rewrite the failing cases' expectations, print the diff, run the fixtures again."""
+    from .accept import accept, write
+    changes = accept(report.results)
+    write(changes)
+    for change in changes:
+        sys.stdout.write(change.diff())
+    accepted = sum(len(c.accepted) for c in changes)
+    refused = [r for c in changes for r in c.refused]
+    for case_id, why in refused:
+        print(f"NOT ACCEPTED {case_id}: {why}")
+    again = check_policies(args.policies, fixtures=args.paths or ["fixtures"], lint=False).fixtures
+    print(f"accepted {accepted} case(s) in {sum(1 for c in changes if c.accepted)} file(s); "
+          f"{len(refused)} left to edit by hand; now {again.passed} passed, {len(again.failed)} failed")
+    return 0 if again.ok else 1
 
 
 def cmd_decide(args) -> int:
@@ -83,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="fixture files or directories (default: fixtures)")
     p.add_argument("--policies", help="the policy directory (default: ./policies, else the shipped set)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--accept", action="store_true",
+                   help="rewrite the failing cases' expectations from what the policies decide now, and print the diff")
     p.set_defaults(func=cmd_test)
 
     p = sub.add_parser("decide", help="decide one request: JSON on stdin, the decision on stdout")
