@@ -40,11 +40,12 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 def schema_name(schema) -> str:
-    """Component names: the class name without "Schema"; the engine's request
-    parts are prefixed "Request" so they cannot clash with other blueprints'."""
+    """Component names: the class name without "Schema"; the engine's schemas
+    (the parts of a decision request) are prefixed "Request" so they cannot
+    clash with other blueprints', wherever inside the engine they are defined."""
     cls = resolve_schema_cls(schema)
     name = cls.__name__.removesuffix("Schema")
-    return f"Request{name}" if cls.__module__ == "tariff.engine.request" else name
+    return f"Request{name}" if cls.__module__.startswith("tariff.engine.") else name
 
 
 class Api(flask_smorest.Api):
