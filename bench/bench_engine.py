@@ -55,10 +55,10 @@ from datetime import date, timedelta
 from durable import engine as durable
 
 from tariff.engine import Evaluator, InputError, load_policy_set
-from tariff.engine.compiler import compile_rulesets, ruleset_name
-from tariff.engine.context import build_context
-from tariff.engine.request import parse_request
-from tariff.engine.runtime import ALWAYS, CATCH_ALL
+from tariff.engine.compile.rulesets import compile_rulesets, ruleset_name
+from tariff.engine.evaluate.context import build_context
+from tariff.engine.evaluate.request import parse_request
+from tariff.engine.evaluate.runtime import ALWAYS, CATCH_ALL
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = os.path.join(os.path.dirname(_HERE), "policies")
@@ -253,7 +253,7 @@ def profile(evaluator, requests, count: int) -> str:
 def breakdown(policy, evaluator, requests, prepared, host, count: int) -> str:
     """Where a decision's time goes, stage by stage, timed in one interleaved
     loop with raw durable_rules (so machine load weighs on all alike)."""
-    from tariff.engine.decision import assemble
+    from tariff.engine.evaluate.decision import assemble
     clock = time.perf_counter
     stages = dict.fromkeys(["parse_request", "build_context", "ruleset_name", "runtime.evaluate", "fired->rules",
                             "assemble", "(to_dict, not in decide)", "raw durable_rules", "Evaluator.decide"], 0.0)

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from tariff.engine import load_policy_set
-from tariff.engine.replay import Replayer
+from tariff.engine.tools.replay import Replayer
 
 PRICE_CHANGE = """
   - effective_from: 2026-04-01

@@ -16,18 +16,19 @@ too, so nothing outside re-declares them. This package knows nothing of
 HTTP or databases.
 """
 from . import money, periods
-from .check import Check, FixtureReport, check_policies, run_fixtures
-from .decision import Decision
 from .errors import InputError
-from .evaluator import Evaluator
-from .explain import explain
+from .evaluate.decision import Decision
+from .evaluate.evaluator import Evaluator
+from .evaluate.request import CHANNELS, ROLES, UNLIMITED, Limit, Money, RequestSchema, TokensSchema
+from .evaluate.runtime import EngineError
 from .facts import EVENTS, LEVELS
 from .findings import Finding, Location, PolicyError
-from .policy_set import PolicySet, load_policy_set
-from .rate_card import TOKEN_CLASSES
-from .replay import EventsError, Replayer, read_events
-from .request import CHANNELS, ROLES, UNLIMITED, Limit, Money, RequestSchema, TokensSchema
-from .runtime import EngineError
+from .load.policy_set import PolicySet, load_policy_set
+from .load.rate_card import TOKEN_CLASSES
+from .tools.check import Check, FixtureReport, check_policies, run_fixtures
+from .tools.explain import explain
+from .tools.replay import EventsError, Replayer, read_events, replay
+from .tools.verify import fixture_files, load_cases
 
 __all__ = [
     # loading and checking a policy set
@@ -41,5 +42,7 @@ __all__ = [
     # the billing calendar and exact money
     "money", "periods",
     # tools over a loaded set
-    "EventsError", "Replayer", "explain", "read_events",
+    "EventsError", "Replayer", "explain", "read_events", "replay",
+    # scenario fixtures
+    "fixture_files", "load_cases",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tariff.engine import Evaluator, PolicyError, load_policy_set
-from tariff.engine.verify import fixture_files, load_cases, run_case
+from tariff.engine.tools.verify import fixture_files, load_cases, run_case
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

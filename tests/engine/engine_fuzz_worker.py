@@ -42,8 +42,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from tariff.engine import Decision, Evaluator, InputError, load_policy_set  # noqa: E402
 from tariff.engine import facts as F  # noqa: E402
-from tariff.engine.compiler import compile_rulesets  # noqa: E402
-from tariff.engine.runtime import RUNTIME, EngineError  # noqa: E402
+from tariff.engine.compile.rulesets import compile_rulesets  # noqa: E402
+from tariff.engine.evaluate.runtime import RUNTIME, EngineError  # noqa: E402
 from engine_testkit import PLAN_DEFAULTS, PLANS, POLICIES, make  # noqa: E402
 from engine_testkit import SEAT_TYPES as PLAN_SEAT_TYPES  # noqa: E402
 

@@ -7,11 +7,11 @@ import itertools
 
 import pytest
 
-from tariff.engine.conditions import compile_condition
+from tariff.engine.compile.conditions import compile_condition
 from tariff.engine.findings import Location
-from tariff.engine.runtime import Runtime
-from tariff.engine.where import Where
-from tariff.engine.yaml_source import parse
+from tariff.engine.evaluate.runtime import Runtime
+from tariff.engine.load.where import Where
+from tariff.engine.load.yaml_source import parse
 
 
 def compile_yaml(text: str):

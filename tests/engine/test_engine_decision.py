@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from tariff.engine import InputError
-from tariff.engine.context import build_context
-from tariff.engine.decision import DEFAULT_DENY, assemble
-from tariff.engine.effects import Action, Effects
+from tariff.engine.evaluate.context import build_context
+from tariff.engine.evaluate.decision import DEFAULT_DENY, assemble
+from tariff.engine.load.effects import Action, Effects
 from tariff.engine.findings import Location
-from tariff.engine.policy_set import Rule
-from tariff.engine.request import parse_request
+from tariff.engine.load.policy_set import Rule
+from tariff.engine.evaluate.request import parse_request
 from engine_testkit import copy_policies, make, precheck, usage
 
 D = Decimal

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from tariff.engine.effects import Action, Effects, parse_effects
-from tariff.engine.pricing import CHARGES
-from tariff.engine.where import Where
-from tariff.engine.yaml_source import parse
+from tariff.engine.load.effects import Action, Effects, parse_effects
+from tariff.engine.evaluate.pricing import CHARGES
+from tariff.engine.load.where import Where
+from tariff.engine.load.yaml_source import parse
 
 
 def parse_then(text: str, vocabulary):

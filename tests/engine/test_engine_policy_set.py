@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tariff.engine import PolicyError, PolicySet, load_policy_set
-from tariff.engine.policy_set import CITE
+from tariff.engine.load.policy_set import CITE
 from engine_testkit import copy_policies
 
 

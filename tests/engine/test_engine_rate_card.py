@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariff.engine.rate_card import RateCard, SeatPriceList, UnknownModel
+from tariff.engine.load.rate_card import RateCard, SeatPriceList, UnknownModel
 
 D = Decimal
 

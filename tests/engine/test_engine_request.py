@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tariff.engine import InputError
-from tariff.engine.request import parse_request
+from tariff.engine.evaluate.request import parse_request
 from engine_testkit import DROP, make, merge, precheck, usage
 
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from tariff.engine.request import _SCHEMA
-from tariff.engine.request_fast import accept_well_formed
-from tariff.engine.verify import fixture_files, load_cases
+from tariff.engine.evaluate.request import _SCHEMA
+from tariff.engine.evaluate.quick import accept_well_formed
+from tariff.engine.tools.verify import fixture_files, load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = [case.request for path in fixture_files([ROOT / "fixtures"]) for case in load_cases(path)]

@@ -11,10 +11,10 @@ import pytest
 from durable import engine as durable
 
 from tariff.engine import Evaluator
-from tariff.engine.compiler import compile_rulesets, ruleset_name
-from tariff.engine.context import build_context
-from tariff.engine.request import parse_request
-from tariff.engine.runtime import CATCH_ALL, EngineError, Runtime
+from tariff.engine.compile.rulesets import compile_rulesets, ruleset_name
+from tariff.engine.evaluate.context import build_context
+from tariff.engine.evaluate.request import parse_request
+from tariff.engine.evaluate.runtime import CATCH_ALL, EngineError, Runtime
 from engine_testkit import make, precheck, usage
 
 _names = itertools.count()

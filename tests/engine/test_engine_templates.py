@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tariff.engine.templates import combinations, substitute, unbound
+from tariff.engine.load.templates import combinations, substitute, unbound
 
 
 def test_no_each_is_one_rule():

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tariff.engine.findings import Location
-from tariff.engine.yaml_source import parse
+from tariff.engine.load.yaml_source import parse
 
 TEXT = """\
 plan: seat_based

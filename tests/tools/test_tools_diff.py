@@ -13,7 +13,7 @@ import pytest
 
 from tariff.cli.main import main
 from tariff.engine import load_policy_set
-from tariff.engine.replay import EventsError, read_events, replay
+from tariff.engine.tools.replay import EventsError, read_events, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tariff.cli.main import main
 from tariff.engine import Evaluator, load_policy_set
-from tariff.engine.explain import explain
+from tariff.engine.tools.explain import explain
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy_set(ROOT / "policies")

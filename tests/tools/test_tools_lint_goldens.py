@@ -21,7 +21,7 @@ import pytest
 
 from tariff.cli.main import main
 from tariff.engine import load_policy_set
-from tariff.engine.lint import CODES, lint
+from tariff.engine.tools.lint import CODES, lint
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "fixtures" / "bad_policies"

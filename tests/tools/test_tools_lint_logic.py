@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tariff.engine import load_policy_set
-from tariff.engine.context import build_context
-from tariff.engine.lint import ALWAYS, implies, parse_when, plan_scope, _facts_provided
-from tariff.engine.request import EVENT_FIELDS, parse_request
-from tariff.engine.where import Where
-from tariff.engine.yaml_source import parse
+from tariff.engine.evaluate.context import build_context
+from tariff.engine.tools.lint import ALWAYS, implies, parse_when, plan_scope, _facts_provided
+from tariff.engine.evaluate.request import EVENT_FIELDS, parse_request
+from tariff.engine.load.where import Where
+from tariff.engine.load.yaml_source import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy_set(ROOT / "policies")

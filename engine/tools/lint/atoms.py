@@ -5,10 +5,10 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import facts as F
-from ..money import fmt, to_nano
-from ..templates import substitute
-from ..where import Where
+from ... import facts as F
+from ...money import fmt, to_nano
+from ...load.templates import substitute
+from ...load.where import Where
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Deciding: request in, Decision out, through durable_rules."""
 from __future__ import annotations
 
-from .compiler import compile_rulesets, ruleset_name
+from ..compile.rulesets import compile_rulesets, ruleset_name
 from .context import build_context
 from .decision import Decision, assemble
-from .policy_set import PolicySet
+from ..load.policy_set import PolicySet
 from .request import parse_request
 from .runtime import RUNTIME, Runtime
 

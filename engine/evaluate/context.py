@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from . import periods
-from .errors import InputError
-from .money import ZERO, AmountError, to_nano
-from .policy_set import Plan, PolicySet
+from .. import periods
+from ..errors import InputError
+from ..money import ZERO, AmountError, to_nano
+from ..load.policy_set import Plan, PolicySet
 from .pricing import price_tokens, total
-from .rate_card import SeatPrices, UnknownModel
+from ..load.rate_card import SeatPrices, UnknownModel
 from .request import UNLIMITED
 
 LEVEL_SOURCES = {"organization": "organization", "seat_type": "seat_type_pool", "individual": "member"}

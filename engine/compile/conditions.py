@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import facts as F
-from .findings import Finding
-from .money import AmountError, to_nano
-from .where import Where
+from .. import facts as F
+from ..findings import Finding
+from ..money import AmountError, to_nano
+from ..load.where import Where
 
 COMPARE = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 

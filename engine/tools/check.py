@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .evaluator import Evaluator
-from .findings import ERROR, Finding, Location, PolicyError, sort_findings
-from .policy_set import PolicySet, load_policy_set
+from ..evaluate.evaluator import Evaluator
+from ..findings import ERROR, Finding, Location, PolicyError, sort_findings
+from ..load.policy_set import PolicySet, load_policy_set
 from .verify import Result, fixture_files, load_cases, run_case
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from . import facts as F
-from .money import MAX_AMOUNT
-from .rate_card import TOKEN_CLASSES
+from .. import facts as F
+from ..money import MAX_AMOUNT
+from ..load.rate_card import TOKEN_CLASSES
 from .request import CHANNELS, DATES, EVENT_FIELDS, ROLES, SYSTEM_EVENTS, TERM_EVENTS, UNLIMITED
 
 TOP = frozenset({"plan", "as_of", "channel", "organization", "seat_type_pool", "member", "event"})

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 
-from .. import facts as F
-from ..request import SYSTEM_EVENTS, TERM_EVENTS
+from ... import facts as F
+from ...evaluate.request import SYSTEM_EVENTS, TERM_EVENTS
 from .codes import USAGE_EVENTS
 from .logic import ALWAYS, MAYBE, Scope
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .decision import ALLOW, BLOCK, DEFAULT_DENY, Decision
-from .money import fmt
-from .rate_card import PER_TOKENS
+from ..evaluate.decision import ALLOW, BLOCK, DEFAULT_DENY, Decision
+from ..money import fmt
+from ..load.rate_card import PER_TOKENS
 
 OUTCOMES = {ALLOW: "Allowed", BLOCK: "Blocked", "refuse": "Refused"}
 LEVELS = {"organization": "organization", "seat_type": "seat-type", "individual": "individual"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import facts as F
+from ... import facts as F
 from .atoms import Atom, Ref, _shown
 from .codes import _MINIMUM
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .money import ZERO, fmt
-from .rate_card import TOKEN_CLASSES, ModelRates
+from ..money import ZERO, fmt
+from ..load.rate_card import TOKEN_CLASSES, ModelRates
 
 TERM_MONTHS = 12
 

@@ -1,7 +1,7 @@
 """marshmallow's nested error messages, as located findings."""
 from __future__ import annotations
 
-from .findings import Finding
+from ..findings import Finding
 from .where import Where
 
 UNKNOWN_FIELD = "Unknown field."

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .findings import ERROR, Finding, Location
+from ..findings import ERROR, Finding, Location
 from .yaml_source import Document
 
 

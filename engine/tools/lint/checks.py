@@ -4,11 +4,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from ..decision import DEFAULT_DENY
-from ..findings import Finding, Location, sort_findings
-from ..policy_schema import FILE_KINDS, schema_for
-from ..templates import combinations, substitute
-from ..where import Where
+from ...evaluate.decision import DEFAULT_DENY
+from ...findings import Finding, Location, sort_findings
+from ...load.files import FILE_KINDS, schema_for
+from ...load.templates import combinations, substitute
+from ...load.where import Where
 from .atoms import Ref, _shown, parse_when
 from .codes import ALLOW_DEPENDENT, APPLY_EVENTS, CHARGE_EVENTS, CODES, CONTEXT_VALUE_EVENTS, CONTEXT_VALUE_NEEDS
 from .logic import Scope, analyse, dnf_implies, dnf_overlap

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 import yaml
 
-from .findings import Finding, Location
+from ..findings import Finding, Location
 
 Path = tuple
 

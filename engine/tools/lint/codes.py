@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 
-from .. import facts as F
-from ..findings import ERROR, WARNING
-from ..request import TERM_EVENTS
+from ... import facts as F
+from ...findings import ERROR, WARNING
+from ...evaluate.request import TERM_EVENTS
 
 
 # Every finding this module makes: code -> severity.

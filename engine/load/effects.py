@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .facts import CONTEXT_VALUES
-from .findings import Finding
+from ..facts import CONTEXT_VALUES
+from ..findings import Finding
 from .where import Where
 
 # State changes a decision can ask its caller to make (the ledger applies them).

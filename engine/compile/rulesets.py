@@ -3,7 +3,7 @@ type, so a decision only meets the few rules that can apply to it (the
 engine's cost grows with the rules it holds and fires)."""
 from __future__ import annotations
 
-from .policy_set import PolicySet
+from ..load.policy_set import PolicySet
 
 
 def ruleset_name(policy: PolicySet, plan: str, event: str) -> str:

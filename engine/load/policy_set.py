@@ -15,13 +15,13 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 
-from . import facts as F
-from .conditions import compile_condition
+from .. import facts as F
+from ..compile.conditions import compile_condition
 from .effects import Effects, parse_effects
-from .findings import WARNING, Finding, Location, PolicyError, sort_findings
-from .policy_schema import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
+from ..findings import WARNING, Finding, Location, PolicyError, sort_findings
+from .files import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
                             VocabularyFileSchema, schema_for)
-from .pricing import CHARGES
+from ..evaluate.pricing import CHARGES
 from .rate_card import RateCard, SeatPriceList
 from .schema_errors import findings_from
 from .templates import combinations, substitute, unbound

@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 from .context import Context
-from .money import ZERO, fmt
-from .periods import add_months, period_start
+from ..money import ZERO, fmt
+from ..periods import add_months, period_start
 from .pricing import CHARGES, ChargeLine, total
 
 ALLOW, BLOCK, REFUSE = "allow", "block", "refuse"

@@ -1,0 +1,1 @@
+"""Compiling: loaded policy objects to durable_rules rulesets."""

@@ -1,0 +1,1 @@
+"""Evaluating: a request to its facts, through durable_rules, to a Decision."""

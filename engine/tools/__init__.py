@@ -1,0 +1,1 @@
+"""Tools over a loaded policy set: checks (lint), fixtures (verify), explanations, replays."""
