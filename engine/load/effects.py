@@ -32,6 +32,7 @@ KEYS = ("allow", "block", "refuse", "resume", "charge", "notify", "transition", 
 class Action:
     name: str
     params: tuple = ()  # ((key, value), ...); a value may be "$context_name"
+    where: Where | None = field(default=None, compare=False)  # its name (written with parameters), or the item
 
     def resolve(self, context: dict) -> dict:
         return {k: context[v[1:]] if isinstance(v, str) and v.startswith("$") else v for k, v in self.params}
@@ -47,6 +48,8 @@ class Effects:
     notify: tuple = ()
     transition: Action | None = None
     apply: tuple = field(default=())
+    where: Where | None = field(default=None, compare=False)  # the `then:` mapping
+    apply_at: tuple = field(default=(), compare=False)  # where each state change of `apply` is written
 
 
 class _Parser:
@@ -80,17 +83,20 @@ class _Parser:
         if len(transition) > 1:
             self.error(where / "transition", "invalid_effect", "a rule makes at most one transition")
         apply = then.get("apply", [])
+        places = [where / "apply" / i for i in range(len(apply))] if isinstance(apply, list) else [where / "apply"]
         if isinstance(apply, str):
             apply = [apply]
         if not isinstance(apply, list):
             self.error(where / "apply", "invalid_effect", "apply takes a list of state changes")
             apply = []
-        for i, name in enumerate(apply):
+        for name, at in zip(apply, places):
             if name not in APPLY:
-                self.error(where / "apply" / i, "unknown_apply", f"{name!r} is not a state change; use one of "
+                self.error(at, "unknown_apply", f"{name!r} is not a state change; use one of "
                            f"{', '.join(sorted(APPLY))}")
+        known = [(name, at) for name, at in zip(apply, places) if name in APPLY]
         return Effects(allow is True, block, refuse, tuple(resume), tuple(charge), tuple(notify),
-                       transition[0] if transition else None, tuple(a for a in apply if a in APPLY))
+                       transition[0] if transition else None, tuple(name for name, _ in known), where,
+                       tuple(at for _, at in known))
 
     def reason(self, code, kind: str, where: Where):
         if code is None:
@@ -137,7 +143,7 @@ class _Parser:
                 if isinstance(v, str) and v.startswith("$") and v[1:] not in CONTEXT_VALUES:
                     self.error(here / key, "unknown_context_value",
                                f"{v!r} is not a context value; use one of ${', $'.join(CONTEXT_VALUES)}")
-            out.append(Action(name, tuple(sorted(params.items()))))
+            out.append(Action(name, tuple(sorted(params.items())), here))
         return out
 
 

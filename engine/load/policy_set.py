@@ -16,13 +16,13 @@ from pathlib import Path
 from marshmallow import ValidationError
 
 from .. import facts as F
-from ..compile.conditions import compile_condition
+from .conditions import parse_condition
 from .effects import Effects, parse_effects
 from ..findings import WARNING, Finding, Location, PolicyError, sort_findings
 from .files import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
                             VocabularyFileSchema, schema_for)
 from ..evaluate.pricing import CHARGES
-from .rate_card import RateCard, SeatPriceList
+from .rate_card import RateCard, RateEntry, SeatPriceEntry, SeatPriceList
 from .schema_errors import findings_from
 from .templates import combinations, substitute, unbound
 from .where import Where
@@ -36,10 +36,12 @@ class Rule:
     id: str
     cites: tuple
     on: tuple
-    condition: dict | None  # durable_rules expression; None: always
+    when: object  # the condition tree (load/conditions.py); None: always
     effects: Effects
     location: Location
     source: str  # the file the rule is written in
+    where: Where | None = field(default=None, compare=False)  # the rule as written (`rules[i]` of its file)
+    binding: tuple = ()  # the `each:` values of this rule: ((name, value), ...)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +56,7 @@ class Plan:
     renews_to: dict
     rules: tuple
     location: Location
+    where: Where | None = None  # the plan file
 
     def rules_for(self, event: str) -> tuple:
         return tuple(r for r in self.rules if event in r.on)
@@ -74,9 +77,7 @@ class PolicySet:
     seat_prices: SeatPriceList
     plans: dict
     warnings: tuple = field(default=())
-    # The validated files as written, for static checks (engine/lint/):
-    # relative path -> (Document with every value's place, loaded data).
-    documents: dict = field(default_factory=dict, compare=False, repr=False)
+    vocabulary_where: Where | None = field(default=None, compare=False, repr=False)  # the vocabulary file
 
 
 def _read_documents(root: Path, shown: str):
@@ -107,7 +108,7 @@ def _check_shape(doc: Document):
     try:
         return schema, schema().load(doc.data), []
     except ValidationError as exc:
-        return schema, None, findings_from(exc.messages, doc.data, Where(doc))
+        return schema, None, findings_from(exc.messages, doc.data, Where(doc.positions))
 
 
 class _Composer:
@@ -121,7 +122,7 @@ class _Composer:
         self.findings: list[Finding] = []
 
     def plan(self, doc: Document, spec: dict) -> Plan:
-        where = Where(doc)
+        where = Where(doc.positions)
         voc = self.vocabulary
         self.known(spec["plan"], voc["plans"], where / "plan", "unknown_plan")
         for i, channel in enumerate(spec["channels"]):
@@ -144,7 +145,7 @@ class _Composer:
                 continue
             self.included.add(rel)
             module_doc, module = self.rule_docs[rel]
-            rules += self.rules(module["rules"], Where(module_doc, ("rules",)))
+            rules += self.rules(module["rules"], Where(module_doc.positions, ("rules",)))
         rules += self.rules(spec["rules"], where / "rules")
         seen: dict[str, Rule] = {}
         for rule in rules:
@@ -155,7 +156,7 @@ class _Composer:
         return Plan(spec["plan"], spec["title"], tuple(spec["channels"]), tuple(spec["prepaid_credits"]),
                     spec["usage"], tuple(spec["limit_levels"]),
                     {k: tuple(v["products"]) for k, v in spec["seat_types"].items()},
-                    dict(spec["renews_to"]), tuple(rules), where.location)
+                    dict(spec["renews_to"]), tuple(rules), where.location, where)
 
     def known(self, value, allowed, where: Where, code: str, key=False):
         if value not in allowed:
@@ -167,14 +168,16 @@ class _Composer:
         for i, spec in enumerate(specs):
             here = where / i
             for binding in combinations(spec.get("each") or {}):
-                rule = self.rule(substitute({k: v for k, v in spec.items() if k != "each"}, binding), here)
+                rule = self.rule(spec, binding, here)
                 if rule is not None:
                     out.append(rule)
         return out
 
-    def rule(self, spec: dict, where: Where) -> Rule | None:
+    def rule(self, written: dict, binding: dict, where: Where) -> Rule | None:
+        """One rule of a written spec, with the `each:` values of ``binding``."""
         before = len(self.findings)
-        left = unbound({"id": spec["id"], "when": spec["when"], "then": spec["then"]})
+        spec = substitute({k: v for k, v in written.items() if k not in ("each", "when")}, binding)
+        left = unbound({"id": spec["id"], "when": substitute(written["when"], binding), "then": spec["then"]})
         if left:
             self.findings.append((where / "id").finding("unbound_placeholder",
                                                         f"{sorted(left)} not given by `each`"))
@@ -184,13 +187,13 @@ class _Composer:
             if not CITE.match(str(cite)):
                 self.findings.append((where / "cites" / i).finding("invalid_cite", f"{cite!r} is not a SPEC rule "
                                                                    "number like S3 or L1"))
-        condition, problems = compile_condition(spec["when"], where / "when")
+        when, problems = parse_condition(written["when"], where / "when", binding)
         effects, effect_problems = parse_effects(spec["then"], where / "then", self.vocabulary, CHARGES)
         self.findings += problems + effect_problems
         if len(self.findings) > before:
             return None
-        return Rule(spec["id"], tuple(spec["cites"]), tuple(spec["on"]), condition, effects,
-                    (where / "id").location, where.doc.file)
+        return Rule(spec["id"], tuple(spec["cites"]), tuple(spec["on"]), when, effects, (where / "id").location,
+                    where.file, where, tuple(binding.items()))
 
 
 def load_policy_set(root: str | Path) -> PolicySet:
@@ -215,21 +218,24 @@ def load_policy_set(root: str | Path) -> PolicySet:
         findings.append(Finding(Location(shown, 1, 1), "vocabulary",
                                 f"expected exactly one vocabulary file (with `reasons:`), found {len(vocabularies)}"))
         raise PolicyError(findings)
-    vocabulary = vocabularies[0][2]
-    rate_entries = [e for _, _, loaded in by_kind.get(RateCardFileSchema, []) for e in loaded["rate_card"]]
-    price_entries = [e for _, _, loaded in by_kind.get(SeatPricesFileSchema, []) for e in loaded["seat_prices"]]
-    for kind, entries, files_ in (("rate_card", rate_entries, by_kind.get(RateCardFileSchema, [])),
-                                  ("seat_prices", price_entries, by_kind.get(SeatPricesFileSchema, []))):
-        if not entries and not broken.get(RateCardFileSchema if kind == "rate_card" else SeatPricesFileSchema):
+    _, vocabulary_doc, vocabulary = vocabularies[0]
+    rate_entries = [RateEntry.load(entry, Where(doc.positions, ("rate_card", i)))
+                    for _, doc, loaded in by_kind.get(RateCardFileSchema, [])
+                    for i, entry in enumerate(loaded["rate_card"])]
+    price_entries = [SeatPriceEntry.load(entry, Where(doc.positions, ("seat_prices", i)))
+                     for _, doc, loaded in by_kind.get(SeatPricesFileSchema, [])
+                     for i, entry in enumerate(loaded["seat_prices"])]
+    for kind, entries, schema in (("rate_card", rate_entries, RateCardFileSchema),
+                                  ("seat_prices", price_entries, SeatPricesFileSchema)):
+        if not entries and not broken.get(schema):
             findings.append(Finding(Location(shown, 1, 1), f"missing_{kind}", f"no {kind} entries in the set"))
         seen = {}
-        for rel, doc, loaded in files_:
-            for i, entry in enumerate(loaded[kind]):
-                day = entry["effective_from"]
-                if day in seen:
-                    findings.append(Where(doc, (kind, i, "effective_from")).finding(
-                        "overlapping_entries", f"another {kind} entry also takes effect on {day} ({seen[day]})"))
-                seen[day] = Where(doc, (kind, i, "effective_from")).location
+        for entry in entries:
+            day, at = entry.effective_from, entry.where / "effective_from"
+            if day in seen:
+                findings.append(at.finding("overlapping_entries",
+                                           f"another {kind} entry also takes effect on {day} ({seen[day]})"))
+            seen[day] = at.location
 
     rule_docs = {rel: (doc, loaded) for rel, doc, loaded in by_kind.get(RulesFileSchema, [])}
     composer = _Composer(vocabulary, rule_docs, broken.get(RulesFileSchema, set()))
@@ -243,8 +249,9 @@ def load_policy_set(root: str | Path) -> PolicySet:
         plan_docs[plan.id] = (doc, loaded)
     findings += composer.findings
     seat_prices = SeatPriceList(price_entries)
+    first = seat_prices.on(seat_prices.first_day) if seat_prices.first_day else None
     for plan_id, (doc, loaded) in plan_docs.items():
-        where = Where(doc)
+        where = Where(doc.positions)
         for channel, target in loaded["renews_to"].items():
             if target not in plans:
                 findings.append((where / "renews_to" / channel).finding("unknown_plan", f"no plan {target!r}"))
@@ -252,8 +259,6 @@ def load_policy_set(root: str | Path) -> PolicySet:
                 findings.append((where / "renews_to" / channel).finding("unknown_channel",
                                                                         f"{channel!r} is not a channel of this plan",
                                                                         at_key=True))
-        first = seat_prices.on(min((e["effective_from"] for e in price_entries), default=None)) \
-            if price_entries else None
         for seat_type in loaded["seat_types"]:
             if first is not None and seat_type not in first.monthly:
                 findings.append((where / "seat_types" / seat_type).finding(
@@ -264,12 +269,11 @@ def load_policy_set(root: str | Path) -> PolicySet:
                     "missing_price", f"seat type {seat_type!r} has no included usage", at_key=True))
     if not plans:
         findings.append(Finding(Location(shown, 1, 1), "no_plans", "the set defines no plan"))
-    warnings = [Finding(Where(doc).location, "unused_rules", f"no plan includes {rel}", WARNING)
+    warnings = [Finding(doc.where(()), "unused_rules", f"no plan includes {rel}", WARNING)
                 for rel, (doc, _) in rule_docs.items() if rel not in composer.included]
     errors = [f for f in findings if f.severity != WARNING]
     if errors:
         raise PolicyError(findings + warnings)
     version = hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     return PolicySet(shown, version, files, vocabulary, RateCard(rate_entries), seat_prices, plans,
-                     tuple(sort_findings(warnings)),
-                     {rel: (doc, loaded) for entries in by_kind.values() for rel, doc, loaded in entries})
+                     tuple(sort_findings(warnings)), Where(vocabulary_doc.positions))

@@ -7,9 +7,11 @@ past usage is always priced as it was.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from .where import Where
 
 TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 PROMPT_CLASSES = ("input", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -45,7 +47,8 @@ class ModelRates:
         return "standard", self.base
 
 
-def _model_rates(spec: dict) -> ModelRates:
+def model_rates(spec: dict) -> ModelRates:
+    """A model's validated rates (load/files.py ModelRatesSchema)."""
     base = Rates({c: spec[c] for c in TOKEN_CLASSES})
     long = spec.get("long_context")
     if long is None:
@@ -53,18 +56,34 @@ def _model_rates(spec: dict) -> ModelRates:
     return ModelRates(base, Rates({c: long[c] for c in TOKEN_CLASSES}), long["above_prompt_tokens"])
 
 
+@dataclass(frozen=True)
+class RateEntry:
+    """One rate_card entry as written: the models priced (or re-priced) and retired from its day."""
+    effective_from: date
+    models: dict  # model -> ModelRates
+    retire: tuple = ()
+    where: Where | None = field(default=None, compare=False)
+
+    @classmethod
+    def load(cls, spec: dict, where: Where | None = None) -> "RateEntry":
+        """From a validated entry (load/files.py RateCardEntrySchema)."""
+        return cls(spec["effective_from"], {m: model_rates(r) for m, r in spec["models"].items()},
+                   tuple(spec["retire"]), where)
+
+
 class RateCard:
-    def __init__(self, entries: list[dict]):
-        """``entries``: validated rate_card entries (effective_from, models, retire)."""
+    def __init__(self, entries):
+        """``entries``: RateEntry objects, in the order written (file by file)."""
+        self.entries = tuple(entries)
         self._days: list[date] = []
         self._cards: list[dict] = []
         card: dict = {}
-        for entry in sorted(entries, key=lambda e: e["effective_from"]):
+        for entry in sorted(self.entries, key=lambda e: e.effective_from):
             card = dict(card)
-            for model in entry.get("retire", []):
+            for model in entry.retire:
                 card.pop(model, None)
-            card.update({m: _model_rates(spec) for m, spec in entry["models"].items()})
-            self._days.append(entry["effective_from"])
+            card.update(entry.models)
+            self._days.append(entry.effective_from)
             self._cards.append(card)
 
     def models_on(self, day: date) -> dict:
@@ -93,17 +112,42 @@ class SeatPrices:
     example: bool
 
 
+PRICE_LISTS = ("monthly", "hipaa_addon_monthly", "included_usage_monthly")
+
+
+@dataclass(frozen=True)
+class SeatPriceEntry:
+    """One seat_prices entry as written: the prices that change from its day (seat type -> USD)."""
+    effective_from: date
+    monthly: dict = field(default_factory=dict)
+    hipaa_addon_monthly: dict = field(default_factory=dict)
+    included_usage_monthly: dict = field(default_factory=dict)
+    example: bool = False
+    where: Where | None = field(default=None, compare=False)
+
+    @classmethod
+    def load(cls, spec: dict, where: Where | None = None) -> "SeatPriceEntry":
+        """From a validated entry (load/files.py SeatPricesEntrySchema)."""
+        return cls(spec["effective_from"], *(dict(spec.get(k, {})) for k in PRICE_LISTS),
+                   spec.get("example", False), where)
+
+
 class SeatPriceList:
     """Seat prices, effective-dated the same way as the rate card."""
 
-    def __init__(self, entries: list[dict]):
+    def __init__(self, entries):
+        """``entries``: SeatPriceEntry objects, in the order written (file by file)."""
+        self.entries = tuple(entries)
         self._days, self._lists = [], []
-        current = {"monthly": {}, "hipaa_addon_monthly": {}, "included_usage_monthly": {}}
-        for entry in sorted(entries, key=lambda e: e["effective_from"]):
-            current = {k: {**current[k], **entry.get(k, {})} for k in current}
-            self._days.append(entry["effective_from"])
-            self._lists.append(SeatPrices(current["monthly"], current["hipaa_addon_monthly"],
-                                          current["included_usage_monthly"], entry.get("example", False)))
+        current = {k: {} for k in PRICE_LISTS}
+        for entry in sorted(self.entries, key=lambda e: e.effective_from):
+            current = {k: {**current[k], **getattr(entry, k)} for k in PRICE_LISTS}
+            self._days.append(entry.effective_from)
+            self._lists.append(SeatPrices(*(current[k] for k in PRICE_LISTS), entry.example))
+
+    @property
+    def first_day(self) -> date | None:
+        return self._days[0] if self._days else None
 
     def on(self, day: date) -> SeatPrices | None:
         i = bisect.bisect_right(self._days, day)

@@ -19,11 +19,10 @@ Path = tuple
 
 
 @dataclass
-class Document:
-    """One YAML file's data with the position of every value and key."""
+class Positions:
+    """Where each value and key of one YAML file was written (and nothing of the values)."""
 
     file: str
-    data: object
     values: dict = field(default_factory=dict)  # path -> Location of the value
     keys: dict = field(default_factory=dict)  # path -> Location of its mapping key
 
@@ -38,6 +37,25 @@ class Document:
                 return self.values[path]
             path = path[:-1]
         return self.values.get((), Location(self.file, 1, 1))
+
+
+@dataclass
+class Document:
+    """One YAML file's data, and the place of every value and key in it.
+
+    Loading reads ``data`` once; what it builds keeps only ``positions``
+    (through load.where.Where), so nothing after loading re-reads raw YAML.
+    """
+
+    data: object
+    positions: Positions
+
+    @property
+    def file(self) -> str:
+        return self.positions.file
+
+    def where(self, path: Path, key: bool = False) -> Location:
+        return self.positions.where(path, key)
 
 
 def _mark(file: str, node) -> Location:
@@ -59,7 +77,7 @@ class _TooLarge(Exception):
 
 class _Builder:
     def __init__(self, file: str):
-        self.doc = Document(file, None)
+        self.doc = Document(None, Positions(file))
         self.findings: list[Finding] = []
         self.budget = MAX_VALUES
 
@@ -68,7 +86,7 @@ class _Builder:
         if self.budget < 0:
             raise _TooLarge
         where = _mark(self.doc.file, node)
-        self.doc.values[path] = where
+        self.doc.positions.values[path] = where
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
             self.findings.append(Finding(where, "unsupported_tag", f"tag {node.tag} is not allowed in a policy"))
             return None
@@ -79,7 +97,7 @@ class _Builder:
                 if key in out:
                     self.findings.append(Finding(_mark(self.doc.file, key_node), "duplicate_key",
                                                  f"key {key!r} is written twice in this mapping"))
-                self.doc.keys[path + (key,)] = _mark(self.doc.file, key_node)
+                self.doc.positions.keys[path + (key,)] = _mark(self.doc.file, key_node)
                 out[key] = self.build(value_node, path + (key,))
             return out
         if isinstance(node, yaml.SequenceNode):

@@ -1,6 +1,7 @@
-"""engine.conditions: `when:` to the exact durable_rules expression, every
-problem found at once with its place; and the expressions mean in
-durable_rules what they say."""
+"""Conditions: `when:` parsed at load into a condition tree (load/conditions.py),
+every problem found at once with its place; the tree compiled
+(compile/conditions.py) to the exact durable_rules expression; and the
+expressions mean in durable_rules what they say."""
 from __future__ import annotations
 
 import itertools
@@ -8,22 +9,28 @@ import itertools
 import pytest
 
 from tariff.engine.compile.conditions import compile_condition
-from tariff.engine.findings import Location
 from tariff.engine.evaluate.runtime import Runtime
+from tariff.engine.findings import Location
+from tariff.engine.load import conditions as C
+from tariff.engine.load.conditions import All, Any, Ref, parse_condition
 from tariff.engine.load.where import Where
 from tariff.engine.load.yaml_source import parse
 
 
-def compile_yaml(text: str):
+def parse_yaml(text: str, binding=None):
     doc, findings = parse(text, "r.yaml")
     assert findings == [], findings
-    return compile_condition(doc.data["when"], Where(doc, ("when",)))
+    return parse_condition(doc.data["when"], Where(doc.positions, ("when",)), binding)
+
+
+def tree(text: str, binding=None):
+    node, findings = parse_yaml(text, binding)
+    assert findings == [], [str(f) for f in findings]
+    return node
 
 
 def compiled(text: str):
-    expression, findings = compile_yaml(text)
-    assert findings == [], [str(f) for f in findings]
-    return expression
+    return compile_condition(tree(text))
 
 
 @pytest.mark.parametrize("when, expected", [
@@ -102,11 +109,44 @@ def test_any_with_one_branch_is_that_branch():
 
 
 def test_an_empty_when_is_always():
-    assert compile_condition({}, None) == (None, [])
+    assert parse_condition({}, None) == (None, [])
+    assert compile_condition(None) is None
+
+
+def test_the_tree_is_typed_and_in_engine_units():
+    node = tree("when:\n  prepaid: true\n  credit_balance: {lte: 0.5}\n  any:\n    - role: {in: [owner, admin]}\n"
+                "    - organization_spend: {gte: {field: organization_limit}}\n")
+    assert node == All((
+        C.Test("prepaid", "eq", True),
+        C.Test("credit_balance", "lte", 500_000_000),
+        Any((All((C.Test("role", "in", ("owner", "admin")),)),
+             All((C.Test("organization_spend", "gte", Ref("organization_limit")),)))),
+    ))
+
+
+def test_every_node_knows_where_it_is_written():
+    node = tree("when:\n  prepaid: true\n  any:\n    - count: {gt: 1, lt: 5}\n")
+    prepaid, any_ = node.items
+    assert prepaid.location == Location("r.yaml", 2, 3) and prepaid.text == "prepaid: true"
+    assert any_.location == Location("r.yaml", 4, 5)  # the list
+    gt, lt = any_.items[0].items
+    assert (gt.location, lt.location) == (Location("r.yaml", 4, 7), Location("r.yaml", 4, 7))
+    assert (gt.operand_where.key_location, lt.operand_where.key_location) == (Location("r.yaml", 4, 15),
+                                                                              Location("r.yaml", 4, 22))
+    assert str(lt) == "count: {lt: 5}"
+
+
+def test_each_values_are_substituted_and_kept_on_every_node():
+    node = tree('when:\n  "{level}_pct": {gte: "{pct}"}\n', {"level": "individual", "pct": 80})
+    [test] = node.items
+    assert test == C.Test("individual_pct", "gte", 80)
+    assert test.binding == node.binding == (("level", "individual"), ("pct", 80))
+    assert test.location == Location("r.yaml", 2, 3)  # the key as written, placeholder and all
+    assert compile_condition(node) == {"$gte": {"individual_pct": 80}}
 
 
 def findings_of(text):
-    _, findings = compile_yaml(text)
+    _, findings = parse_yaml(text)
     return [(f.code, f.location.line, f.location.column) for f in findings]
 
 
@@ -156,7 +196,7 @@ def test_money_with_more_than_nine_decimals_is_refused():
 def test_exists_false_is_refused_because_durable_rules_hangs_on_nex():
     found = findings_of("when:\n  organization_limit: {exists: false}\n")
     assert found == [("unsupported_condition", 2, 32)]
-    _, findings = compile_yaml("when:\n  organization_limit: {exists: false}\n")
+    _, findings = parse_yaml("when:\n  organization_limit: {exists: false}\n")
     assert "hangs" in findings[0].message
 
 

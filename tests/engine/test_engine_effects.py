@@ -14,7 +14,7 @@ from tariff.engine.load.yaml_source import parse
 def parse_then(text: str, vocabulary):
     doc, findings = parse(text, "r.yaml")
     assert findings == []
-    return parse_effects(doc.data["then"], Where(doc, ("then",)), vocabulary, CHARGES)
+    return parse_effects(doc.data["then"], Where(doc.positions, ("then",)), vocabulary, CHARGES)
 
 
 def problems(text, vocabulary):

@@ -3,11 +3,14 @@ every finding at once (sorted, located); a broken set never loads."""
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tariff.engine import PolicyError, PolicySet, load_policy_set
+from tariff.engine.compile.conditions import compile_condition
 from tariff.engine.load.policy_set import CITE
 from engine_testkit import copy_policies
 
@@ -52,7 +55,7 @@ def test_each_expands_into_one_rule_per_combination(policy):
                                                   for pct in (50, 80, 100))
     rule = next(r for r in notify if r.id == "notify_individual_80")
     assert rule.effects.notify[0].params == (("level", "individual"), ("threshold_pct", 80))
-    assert {"$gte": {"individual_pct": 80}} in rule.condition["$and"]
+    assert {"$gte": {"individual_pct": 80}} in compile_condition(rule.when)["$and"]
 
 
 def test_shared_rule_modules_are_composed_not_copied(policy):
@@ -189,3 +192,31 @@ def test_a_sexagesimal_value_is_a_finding_not_a_crash(tmp_path):
         load_policy_set(root)
     except PolicyError:
         pass
+
+
+def test_nothing_loaded_keeps_raw_yaml(policy):
+    """Loading reads each file's data once: the loaded objects keep where they
+    are written (positions), never a Document, so no later stage re-reads YAML."""
+    import dataclasses
+    from tariff.engine.load.yaml_source import Document, Positions
+
+    seen, stack, positions = set(), [policy], 0
+    while stack:
+        value = stack.pop()
+        if id(value) in seen or isinstance(value, (str, int, Decimal, date)) or value is None:
+            continue
+        seen.add(id(value))
+        assert not isinstance(value, Document), "a loaded object keeps a raw YAML document"
+        if isinstance(value, Positions):
+            positions += 1
+            continue
+        if dataclasses.is_dataclass(value):
+            stack += [getattr(value, f.name) for f in dataclasses.fields(value)]
+        elif isinstance(value, dict):
+            stack += list(value.keys()) + list(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack += list(value)
+        elif hasattr(value, "__dict__"):
+            stack += list(vars(value).values())
+    assert positions > 10  # rules, plans, price entries and the vocabulary know where they are written
+    assert not hasattr(policy, "documents")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariff.engine.load.rate_card import RateCard, SeatPriceList, UnknownModel
+from tariff.engine.load.rate_card import RateCard, RateEntry, SeatPriceEntry, SeatPriceList, UnknownModel
 
 D = Decimal
 
@@ -91,7 +91,7 @@ def test_models_without_a_long_context_surcharge(policy, model):
 
 
 def _entry(day, models=None, retire=()):
-    return {"effective_from": day, "models": models or {}, "retire": list(retire)}
+    return RateEntry.load({"effective_from": day, "models": models or {}, "retire": list(retire)})
 
 
 def _model(price):
@@ -123,8 +123,8 @@ def test_seat_prices_are_effective_dated_and_labelled_as_examples(policy):
 
 def test_a_seat_price_entry_changes_only_what_it_lists():
     prices = SeatPriceList([
-        {"effective_from": date(2026, 1, 1), "monthly": {"a": D(10), "b": D(20)}},
-        {"effective_from": date(2026, 7, 1), "monthly": {"a": D(11)}, "example": True},
+        SeatPriceEntry.load({"effective_from": date(2026, 1, 1), "monthly": {"a": D(10), "b": D(20)}}),
+        SeatPriceEntry.load({"effective_from": date(2026, 7, 1), "monthly": {"a": D(11)}, "example": True}),
     ])
     assert prices.on(date(2026, 6, 30)).monthly == {"a": D(10), "b": D(20)}
     assert prices.on(date(2026, 7, 1)).monthly == {"a": D(11), "b": D(20)}

@@ -13,7 +13,8 @@ import pytest
 
 from tariff.engine import load_policy_set
 from tariff.engine.evaluate.context import build_context
-from tariff.engine.tools.lint import ALWAYS, implies, parse_when, plan_scope, _facts_provided
+from tariff.engine.load.conditions import parse_condition
+from tariff.engine.tools.lint import ALWAYS, dnf, implies, plan_scope, _facts_provided
 from tariff.engine.evaluate.request import EVENT_FIELDS, parse_request
 from tariff.engine.load.where import Where
 from tariff.engine.load.yaml_source import parse
@@ -83,7 +84,9 @@ def test_tools_lint_fact_table_matches_the_engine(plan, event, channel):
 def _dnf(yaml_text):
     doc, findings = parse(yaml_text, "t.yaml")
     assert not findings
-    return parse_when(doc.data, Where(doc), {})
+    node, problems = parse_condition(doc.data, Where(doc.positions))
+    assert not problems
+    return dnf(node)
 
 
 def test_tools_lint_implication_follows_ranges_and_sets():

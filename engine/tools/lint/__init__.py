@@ -5,7 +5,8 @@ sense. Every finding carries its place (``file:line:col``); errors fail
 validation, warnings do not.
 
 Conditions are checked by reasoning over their values, not by running them.
-Each rule's `when` becomes a disjunction of conjunctions of tests; a
+Each rule's condition tree (parsed once, at load: load/conditions.py) is read
+as a disjunction of conjunctions of tests; a
 conjunction is analysed against what a decision of one plan, event type and
 channel can contain: which facts are provided (durable_rules never matches a
 test on an absent field, even `ne`), and which values they can take (the
@@ -25,10 +26,9 @@ context tiers, the first priced day), the limit hierarchy (levels a plan
 lists but never enforces, reasons about levels a plan lacks) and definitions
 nothing uses. Every check is pinned by a golden case in fixtures/bad_policies/.
 """
-from .atoms import parse_when
 from .checks import lint
 from .codes import CODES
-from .logic import ALWAYS, implies
+from .logic import ALWAYS, dnf, implies
 from .scopes import _facts_provided, plan_scope
 
-__all__ = ["ALWAYS", "CODES", "implies", "lint", "parse_when", "plan_scope"]
+__all__ = ["ALWAYS", "CODES", "dnf", "implies", "lint", "plan_scope"]

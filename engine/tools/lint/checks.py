@@ -6,21 +6,18 @@ from dataclasses import dataclass, field
 
 from ...evaluate.decision import DEFAULT_DENY
 from ...findings import Finding, Location, sort_findings
-from ...load.files import FILE_KINDS, schema_for
-from ...load.templates import combinations, substitute
+from ...load.conditions import Ref, shown
 from ...load.where import Where
-from .atoms import Ref, _shown, parse_when
 from .codes import ALLOW_DEPENDENT, APPLY_EVENTS, CHARGE_EVENTS, CODES, CONTEXT_VALUE_EVENTS, CONTEXT_VALUE_NEEDS
-from .logic import Scope, analyse, dnf_implies, dnf_overlap
+from .logic import Scope, analyse, dnf, dnf_implies, dnf_overlap
 from .scopes import _text_domains, generic_scope, plan_scope
 
 
 @dataclass
 class Written:
-    """A rule as composed into plans, with its source spec."""
+    """A rule as composed into plans."""
     rule: object  # policy_set.Rule (the first plan's copy)
-    where: Where  # the spec: rules[i] in its file
-    dnf: list
+    dnf: list  # its condition tree as a disjunction of conjunctions of tests
     plans: list = field(default_factory=list)
 
     @property
@@ -31,10 +28,10 @@ class Written:
     def location(self) -> Location:
         return self.rule.location
 
-
-def _kind(doc) -> str | None:
-    schema = schema_for(doc.data)
-    return next((k for k, s in FILE_KINDS.items() if s is schema), None)
+    @property
+    def where(self) -> Where:
+        """The rule as written: rules[i] in its file."""
+        return self.rule.where
 
 
 class _Linter:
@@ -42,29 +39,13 @@ class _Linter:
         self.policy = policy
         self.vocabulary = policy.vocabulary
         self.findings: list[Finding] = []
-        self.files: dict[str, list] = {}  # kind -> [(rel, doc, loaded)]
-        for rel, (doc, loaded) in sorted(policy.documents.items()):
-            self.files.setdefault(_kind(doc), []).append((rel, doc, loaded))
-        self.specs = self._specs()
         self.written: dict[tuple, Written] = {}
         for plan in policy.plans.values():
             for rule in plan.rules:
                 key = (rule.source, rule.id)
                 if key not in self.written:
-                    where, binding = self.specs[key]
-                    self.written[key] = Written(rule, where, parse_when(where.doc.data["rules"][where.path[1]]
-                                                                        .get("when"), where / "when", binding))
+                    self.written[key] = Written(rule, dnf(rule.when))
                 self.written[key].plans.append(plan)
-
-    def _specs(self) -> dict:
-        """(file shown, rule id) -> (Where of the spec, `each` binding)."""
-        out = {}
-        for kind in ("rules", "plan"):
-            for _, doc, _ in self.files.get(kind, []):
-                for i, spec in enumerate(doc.data.get("rules") or []):
-                    for binding in combinations(spec.get("each") or {}):
-                        out[(doc.file, substitute(spec["id"], binding))] = (Where(doc, ("rules", i)), binding)
-        return out
 
     def add(self, where, code: str, message: str, at_key: bool = False):
         """A finding at ``where`` (a Location, or a Where: its value, or its key); severity from CODES."""
@@ -87,22 +68,19 @@ class _Linter:
 
     def _entries(self, kind: str):
         """(date, Where of the entry, entry), in the order written, file by file."""
-        out = []
-        for _, doc, loaded in self.files.get(kind, []):
-            for i, entry in enumerate(loaded[kind]):
-                out.append((entry["effective_from"], Where(doc, (kind, i)), entry))
-        return out
+        prices = self.policy.rate_card if kind == "rate_card" else self.policy.seat_prices
+        return [(entry.effective_from, entry.where, entry) for entry in prices.entries]
 
     def _order(self, kind: str, entries):
         previous: dict = {}
         for day, where, _ in entries:
-            last = previous.get(where.doc.file)
+            last = previous.get(where.file)
             if last is not None and day < last[0]:
                 self.add(where / "effective_from", "entries_out_of_order",
                          f"this {kind} entry takes effect on {day}, before an entry written above it "
                          f"({last[0]}, line {last[1].line}): add new entries at the end, in date order")
             if last is None or day >= last[0]:
-                previous[where.doc.file] = (day, (where / "effective_from").location)
+                previous[where.file] = (day, (where / "effective_from").location)
 
     def rate_card(self):
         entries = self._entries("rate_card")
@@ -110,12 +88,12 @@ class _Linter:
         priced: dict = {}  # model -> (date, Where of its rates, has long context)
         retired: dict = {}  # model -> (date, Where of the retire item)
         for day, where, entry in sorted(entries, key=lambda e: e[0]):
-            for i, model in enumerate(entry.get("retire", [])):
+            for i, model in enumerate(entry.retire):
                 here = where / "retire" / i
                 if model not in priced:
                     if model in retired:
                         why = f"it was already retired on {retired[model][0]}"
-                    elif any(model in e["models"] for d, _, e in entries if d > day):
+                    elif any(model in e.models for d, _, e in entries if d > day):
                         why = "it is only priced from a later date"
                     else:
                         why = "it is never priced"
@@ -124,7 +102,7 @@ class _Linter:
                     continue
                 del priced[model]
                 retired[model] = (day, here)
-            for model, rates in entry["models"].items():
+            for model, rates in entry.models.items():
                 here = where / "models" / model
                 if model in retired:
                     gone = retired.pop(model)[0]
@@ -134,12 +112,12 @@ class _Linter:
                              + ("the retirement has no effect" if gone == day else
                                 f"usage of it from {gone} to the day before {day} is refused as unknown_model"), at_key=True)
                 before = priced.get(model)
-                if before is not None and before[2] and "long_context" not in rates:
+                if before is not None and before[2] and rates.long_context is None:
                     self.add(here, "long_context_dropped",
                              f"{model!r} is re-priced from {day} without its long_context tier "
                              f"(line {before[1].key_location.line}): long prompts are billed at the base rates "
                              "from then on", at_key=True)
-                priced[model] = (day, here, "long_context" in rates)
+                priced[model] = (day, here, rates.long_context is not None)
         first_rates = min((d for d, _, _ in entries), default=None)
         first_seats = min((d for d, _, _ in self._entries("seat_prices")), default=None)
         if first_rates and first_seats and first_rates > first_seats:
@@ -163,17 +141,16 @@ class _Linter:
         for written in self.written.values():
             for conj in written.dnf:
                 for atom in conj:
-                    if atom.field not in known or isinstance(atom.value, Ref) or atom.op == "exists":
+                    if atom.field not in known or isinstance(atom.operand, Ref) or atom.op == "exists":
                         continue
-                    values = atom.value if atom.op in ("in", "not_in") else (atom.value,)
+                    values = atom.operand if atom.op in ("in", "not_in") else (atom.operand,)
                     for i, value in enumerate(values):
                         if value not in known[atom.field]:
-                            at = atom.value_where / i if atom.op in ("in", "not_in") else atom.value_where
-                            self.add(at, "unknown_value", f"`{atom.field}` is never {_shown(value)!r}: it is one of "
+                            at = atom.operand_where / i if atom.op in ("in", "not_in") else atom.operand_where
+                            self.add(at, "unknown_value", f"`{atom.field}` is never {shown(value)!r}: it is one of "
                                      f"{', '.join(sorted(known[atom.field]))}")
                             self.bad_values.add(written.key)
             effects = written.rule.effects
-            then = written.where / "then"
             for group, actions in (("resume", effects.resume), ("notify", effects.notify),
                                    ("charge", effects.charge),
                                    ("transition", (effects.transition,) if effects.transition else ())):
@@ -183,18 +160,8 @@ class _Linter:
                         if allowed is None or (isinstance(value, str) and value.startswith("$")) \
                                 or value in allowed:
                             continue
-                        self.add(self._action_where(then / group, action, i) / name, "unknown_value",
+                        self.add(action.where / name, "unknown_value",
                                  f"{action.name} {name} {value!r} is not one of {', '.join(sorted(allowed))}")
-
-    @staticmethod
-    def _action_where(where: Where, action, i: int) -> Where:
-        """Where the i-th action of an effect is written (its name key, if it has parameters)."""
-        raw = where.doc.data
-        for key in where.path:
-            raw = raw.get(key) if isinstance(raw, dict) else raw[key] if isinstance(raw, list) else None
-        if isinstance(raw, list):
-            where, raw = where / i, raw[i] if i < len(raw) else None
-        return where / action.name if isinstance(raw, dict) else where
 
     # -- can a rule fire? ---------------------------------------------------
 
@@ -308,20 +275,18 @@ class _Linter:
 
     def effects_fit_events(self):
         for written in self.written.values():
-            rule, then = written.rule, written.where / "then"
-            for i, action in enumerate(rule.effects.charge):
+            rule = written.rule
+            for action in rule.effects.charge:
                 fits = CHARGE_EVENTS.get(action.name)
                 for event in rule.on:
                     if fits is not None and event not in fits:
-                        self.add(self._action_where(then / "charge", action, i), "effect_not_for_event",
+                        self.add(action.where, "effect_not_for_event",
                                  f"charge {action.name} prices {' and '.join(sorted(fits))} events, not {event}")
-            apply_where = then / "apply"
-            is_list = isinstance(apply_where.doc.data["rules"][written.where.path[1]]["then"].get("apply"), list)
-            for i, name in enumerate(rule.effects.apply):
+            for name, at in zip(rule.effects.apply, rule.effects.apply_at):
                 fits = APPLY_EVENTS.get(name)
                 for event in rule.on:
                     if fits is not None and event not in fits:
-                        self.add(apply_where / i if is_list else apply_where, "effect_not_for_event",
+                        self.add(at, "effect_not_for_event",
                                  f"apply {name} records {' and '.join(sorted(fits))} events, not {event}")
             for group, actions in (("resume", rule.effects.resume), ("notify", rule.effects.notify),
                                    ("charge", rule.effects.charge),
@@ -333,7 +298,7 @@ class _Linter:
                         known_on = CONTEXT_VALUE_EVENTS.get(value[1:])
                         missing = [e for e in rule.on if known_on is not None and e not in known_on]
                         if missing:
-                            self.add(self._action_where(then / group, action, i) / name, "context_value_unavailable",
+                            self.add(action.where / name, "context_value_unavailable",
                                      f"{value} is only known for sure on {_words(sorted(known_on))} events; on "
                                      f"{_words(missing)} events it may be empty ({CONTEXT_VALUE_NEEDS[value[1:]]})")
 
@@ -342,20 +307,20 @@ class _Linter:
     def limit_hierarchy(self):
         reasons = self.vocabulary["reasons"]
         levels = self.vocabulary["limit_levels"]
-        voc = self._file("reasons")
+        voc = self.policy.vocabulary_where
         for code, spec in reasons.items():
             level = spec.get("level")
             if level is not None and level not in levels and voc:
-                self.add(Where(voc, ("reasons", code, "level")), "unknown_level",
+                self.add(voc / "reasons" / code / "level", "unknown_level",
                          f"reason {code!r} is about the {level!r} limit, which is not one of limit_levels "
                          f"({', '.join(levels)})")
         for plan in self.policy.plans.values():
-            doc = self._plan_doc(plan)
+            listed = plan.where / "limit_levels"
             first: dict = {}  # level -> index of its first mention
             for i, level in enumerate(plan.limit_levels):
                 if level in first:
-                    self.add(Where(doc, ("limit_levels", i)), "duplicate_level",
-                             f"{level!r} is already listed at line {Where(doc, ('limit_levels', first[level])).location.line}")
+                    self.add(listed / i, "duplicate_level",
+                             f"{level!r} is already listed at line {(listed / first[level]).location.line}")
                 first.setdefault(level, i)
             enforced = set()
             for rule in plan.rules:
@@ -376,49 +341,38 @@ class _Linter:
                     params = dict(action.params)
                     if action.name == "raise_limit" and params.get("level") in levels \
                             and params["level"] not in plan.limit_levels:
-                        self.add(self._action_where(written.where / "then" / "resume", action, i) / "level",
+                        self.add(action.where / "level",
                                  "resume_level_not_on_plan",
                                  f"rule `{rule.id}` tells the member to raise the {params['level']} limit, but "
                                  f"plan {plan.id} has no {params['level']} limit")
             for level, i in first.items():
                 if level not in enforced:
-                    self.add(Where(doc, ("limit_levels", i)), "limit_level_unenforced",
+                    self.add(listed / i, "limit_level_unenforced",
                              f"plan {plan.id} lets owners set {_a(level)} limit, but none of its rules blocks at "
                              f"it (no rule that can fire blocks with a reason whose level is {level})")
-
-    def _file(self, kind: str):
-        files = self.files.get(kind, [])
-        return files[0][1] if files else None
-
-    def _plan_doc(self, plan):
-        return next(doc for _, doc, loaded in self.files.get("plan", []) if loaded["plan"] == plan.id
-                    and doc.file == plan.location.file)
 
     # -- renewals -----------------------------------------------------------
 
     def renewals(self):
         plans = self.policy.plans
         for plan in plans.values():
-            doc = self._plan_doc(plan)
             for channel, target in plan.renews_to.items():
                 if target in plans and channel not in plans[target].channels:
-                    self.add(Where(doc, ("renews_to", channel)), "renewal_channel",
+                    self.add(plan.where / "renews_to" / channel, "renewal_channel",
                              f"on {channel} this plan renews to {target}, which is not sold {channel} "
                              f"({', '.join(plans[target].channels)})")
             for rule in plan.rules:
                 written = self.written[(rule.source, rule.id)]
-                uses = [(g, i, a) for g, actions in (("resume", rule.effects.resume),
-                                                     ("transition", (rule.effects.transition,)
-                                                      if rule.effects.transition else ()))
-                        for i, a in enumerate(actions) if any(v == "$renewal_plan" for _, v in a.params)]
+                uses = [a for a in (*rule.effects.resume, rule.effects.transition)
+                        if a is not None and any(v == "$renewal_plan" for _, v in a.params)]
                 for channel in plan.channels:
                     if channel in plan.renews_to:
                         continue
                     if not any(p == plan.id and c == channel for p, _, c in self.alive.get(written.key, ())):
                         continue
-                    for group, i, action in uses:
+                    for action in uses:
                         name = next(k for k, v in action.params if v == "$renewal_plan")
-                        self.add(self._action_where(written.where / "then" / group, action, i) / name,
+                        self.add(action.where / name,
                                  "missing_renewal_target",
                                  f"rule `{rule.id}` names $renewal_plan, but plan {plan.id} does not say what it "
                                  f"renews to on {channel} (renews_to)")
@@ -443,14 +397,14 @@ class _Linter:
             "channels": {c for p in plans for c in p.channels}, "limit_levels": {lv for p in plans
                                                                                 for lv in p.limit_levels},
         }
-        voc = self._file("reasons")
+        voc = self.policy.vocabulary_where
         if voc is not None:
             words = {"reasons": "reason code", "resume": "resume option", "notifications": "notification",
                      "transitions": "transition"}
             for section, names in used.items():
                 for name in self.vocabulary[section]:
                     if name not in names:
-                        self.add(Where(voc, (section, name)), "unused_definition",
+                        self.add(voc / section / name, "unused_definition",
                                  f"{words[section]} {name!r} is not used by any rule of any plan",
                                  at_key=True)
             what = {"plans": "has no plan file", "seat_types": "is not a seat type of any plan",
@@ -459,18 +413,17 @@ class _Linter:
             for section, names in in_use.items():
                 for i, name in enumerate(self.vocabulary[section]):
                     if name not in names:
-                        self.add(Where(voc, (section, i)), "unused_definition",
+                        self.add(voc / section / i, "unused_definition",
                                  f"{section[:-1].replace('_', ' ')} {name!r} {what[section]}")
-        for _, doc, loaded in self.files.get("seat_prices", []):
-            for i, entry in enumerate(loaded["seat_prices"]):
-                for part, wanted, why in (("monthly", seat_types, "no plan has that seat type"),
-                                          ("hipaa_addon_monthly", seat_types, "no plan has that seat type"),
-                                          ("included_usage_monthly", allowance,
-                                           "no plan with included usage has that seat type")):
-                    for seat_type in entry.get(part, {}):
-                        if seat_type not in wanted:
-                            self.add(Where(doc, ("seat_prices", i, part, seat_type)), "unused_definition",
-                                     f"{part} price for {seat_type!r} is never used: {why}", at_key=True)
+        for entry in self.policy.seat_prices.entries:
+            for part, wanted, why in (("monthly", seat_types, "no plan has that seat type"),
+                                      ("hipaa_addon_monthly", seat_types, "no plan has that seat type"),
+                                      ("included_usage_monthly", allowance,
+                                       "no plan with included usage has that seat type")):
+                for seat_type in getattr(entry, part):
+                    if seat_type not in wanted:
+                        self.add(entry.where / part / seat_type, "unused_definition",
+                                 f"{part} price for {seat_type!r} is never used: {why}", at_key=True)
 
 
 def _allow_dependent(effects) -> list[str]:

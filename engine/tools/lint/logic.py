@@ -1,11 +1,29 @@
-"""Domains (the values a fact can take) and reasoning over conjunctions of tests."""
+"""Domains (the values a fact can take) and reasoning over conjunctions of tests.
+
+A rule's condition tree (load/conditions.py) is read as a disjunction of
+conjunctions of its tests (``dnf``); each conjunction is analysed against
+what a decision of one plan, event type and channel can contain.
+"""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ... import facts as F
-from .atoms import Atom, Ref, _shown
+from ...load.conditions import Any, Ref, Test, shown
 from .codes import _MINIMUM
+
+
+def dnf(node) -> list[tuple]:
+    """A condition tree as a disjunction (list) of conjunctions (tuples of Tests), in written order."""
+    if node is None:
+        return [()]
+    if isinstance(node, Test):
+        return [(node,)]
+    parts = [dnf(item) for item in node.items]
+    if isinstance(node, Any):
+        return [conj for part in parts for conj in part]
+    return [sum(conjs, ()) for conjs in itertools.product(*parts)]
 
 
 @dataclass(frozen=True)
@@ -110,7 +128,7 @@ class Scope:
 @dataclass
 class Analysis:
     ok: bool
-    culprit: Atom | None = None
+    culprit: Test | None = None
     reason: str = ""
     domains: dict = field(default_factory=dict)
     orders: dict = field(default_factory=dict)
@@ -126,8 +144,8 @@ def analyse(conj: tuple, scope: Scope) -> Analysis:
             if name not in scope.presence:
                 return Analysis(False, atom, f"`{name}` is never provided")
         result.tested.update(atom.fields)
-        if isinstance(atom.value, Ref):
-            a, b = atom.field, atom.value.name
+        if isinstance(atom.operand, Ref):
+            a, b = atom.field, atom.operand.field
             orders = _ORDER[atom.op] if a <= b else {_FLIP[o] for o in _ORDER[atom.op]}
             key = (min(a, b), max(a, b))
             result.orders[key] = result.orders.get(key, _ALL_ORDERS) & orders
@@ -136,8 +154,8 @@ def analyse(conj: tuple, scope: Scope) -> Analysis:
             seen.setdefault(key, []).append(atom)
             continue
         before = result.domains.get(atom.field, scope.domain(atom.field))
-        after = before.restrict(atom.op, atom.value) if isinstance(before, Num) \
-            else _restrict_set(before, atom.op, atom.value)
+        after = before.restrict(atom.op, atom.operand) if isinstance(before, Num) \
+            else _restrict_set(before, atom.op, atom.operand)
         result.domains[atom.field] = after
         if _is_empty(after):
             earlier = seen.get(atom.field)
@@ -152,10 +170,10 @@ def _is_empty(domain) -> bool:
     return domain.empty if isinstance(domain, Num) else not domain
 
 
-def _others(atoms, atom: Atom) -> str:
+def _others(atoms, atom: Test) -> str:
     if not atoms:
         return "the rule's other tests"
-    same_file = all(a.where.doc is atom.where.doc for a in atoms)
+    same_file = all(a.where.file == atom.where.file for a in atoms)
     return ", ".join(f"`{a}` (line {a.where.key_location.line})" if same_file else f"`{a}` ({a.where.key_location})"
                      for a in atoms)
 
@@ -165,7 +183,7 @@ def _describe(name: str, domain) -> str:
         return f"`{name}` is never in that range"
     if not domain:
         return f"`{name}` has no such value"
-    values = ", ".join(_shown(v) for v in sorted(domain, key=str))
+    values = ", ".join(shown(v) for v in sorted(domain, key=str))
     return f"`{name}` is only ever {values}" if len(domain) > 1 else f"`{name}` is always {values}"
 
 
@@ -178,8 +196,8 @@ def implies(a: tuple, b: tuple, scope: Scope) -> bool:
         for name in atom.fields:
             if name not in found.tested and scope.presence.get(name) != ALWAYS:
                 return False
-        if isinstance(atom.value, Ref):
-            x, y = atom.field, atom.value.name
+        if isinstance(atom.operand, Ref):
+            x, y = atom.field, atom.operand.field
             key = (min(x, y), max(x, y))
             wanted = _ORDER[atom.op] if x <= y else {_FLIP[o] for o in _ORDER[atom.op]}
             if not found.orders.get(key, _ALL_ORDERS) <= wanted:
@@ -187,9 +205,9 @@ def implies(a: tuple, b: tuple, scope: Scope) -> bool:
             continue
         have = found.domains.get(atom.field, scope.domain(atom.field))
         if isinstance(have, Num):
-            if not have.within(have.restrict(atom.op, atom.value)):
+            if not have.within(have.restrict(atom.op, atom.operand)):
                 return False
-        elif not have <= _restrict_set(have, atom.op, atom.value):
+        elif not have <= _restrict_set(have, atom.op, atom.operand):
             return False
     return True
 
