@@ -47,6 +47,15 @@ def check_admin_token() -> None:
         raise _unauthorized()
 
 
+def guard_blueprint(blueprint) -> None:
+    """Every view of ``blueprint`` needs the API token, as with
+    ``api_token_required`` on each (Flask's automatic OPTIONS answers aside)."""
+    @blueprint.before_request
+    def _check():
+        if request.method != "OPTIONS":
+            check_api_token()
+
+
 def api_token_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):

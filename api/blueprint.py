@@ -4,15 +4,19 @@ arguments become the one problem+json shape.
 """
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from webargs.flaskparser import FlaskParser
 
-from .errors import PROBLEM, ApiError, from_webargs
+from .errors import PROBLEM
 
 
 class Parser(FlaskParser):
+    """Arguments that fail their schema abort with 422 and webargs' messages;
+    api/errors.py turns those into the problem with field paths."""
     DEFAULT_VALIDATION_STATUS = 422
     # Every location follows its schema's `unknown` (RAISE): a mistyped query
     # parameter (?explian=true) is an error, as a mistyped body field is.
@@ -24,10 +28,6 @@ class Parser(FlaskParser):
             return {}  # no body at all: let the schema say what is missing
         return read_json()
 
-    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        raise ApiError(error_status_code or 422, "invalid_request", "the request is not valid",
-                       errors=from_webargs(error.messages))
-
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
@@ -37,6 +37,22 @@ class Blueprint(flask_smorest.Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+    def problems(self, *statuses: int, with_schema: dict | None = None):
+        """Document the problem responses a view can give: each status refers
+        to its problem+json response component (Api._register_responses);
+        ``with_schema`` maps a status to a problem schema with more in it and
+        the description that says when (a refusal's decision)."""
+        def document(view):
+            for status in sorted(set(statuses) | set(with_schema or {})):
+                if with_schema and status in with_schema:
+                    schema, description = with_schema[status]
+                    view = self.alt_response(status, schema=schema, content_type=PROBLEM,
+                                             description=description)(view)
+                else:
+                    view = self.alt_response(status, response=HTTPStatus(status).name)(view)
+            return view
+        return document
 
 
 def schema_name(schema) -> str:
@@ -60,7 +76,6 @@ class Api(flask_smorest.Api):
         self.ma_plugin.converter.add_attribute_function(document_fields)
 
     def _register_responses(self):
-        from http import HTTPStatus
         for status in HTTPStatus:
             if status < 400:
                 continue

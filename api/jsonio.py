@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from flask import request
+from flask import Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from .errors import ApiError
@@ -34,6 +34,17 @@ def default(value):
 
 def dumps(value) -> str:
     return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(body, status: int = 200, headers: dict | None = None, lang: str | None = None) -> Response:
+    """``body`` as an application/json response; ``lang``: its Content-Language
+    (the language of the end-user messages in it)."""
+    response = current_app.response_class(dumps(body), status=status, content_type="application/json")
+    if lang:
+        response.headers["Content-Language"] = lang
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 class DecimalJSONProvider(DefaultJSONProvider):

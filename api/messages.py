@@ -1,17 +1,22 @@
-"""End-user messages in a decision: each reason, resume option, notification
-and transition gets a ``message`` in the language negotiated from
-Accept-Language (i18n.render; English when nothing better matches).
+"""A decision as the API answers it, everywhere (/v1/decisions, every ledger
+view, a refusal's problem): the engine's JSON, with a ``message`` for the
+end user on each reason, resume option, notification and transition, in the
+language negotiated from Accept-Language (i18n.render; English when nothing
+better matches).
 
-Messages are rendered from the engine's raw values (Decimal amounts, dates),
-never from the strings of the JSON answer, so amounts are formatted exactly.
+Messages are rendered from the ``Decision``'s own values (Decimal amounts,
+dates; the acting member's seat type and the product it carries), never from
+the strings of the JSON answer, so amounts are formatted exactly.
 """
 from __future__ import annotations
 
 import functools
 import logging
-
 from decimal import Decimal
 
+from flask import request
+
+from tariff.engine import Decision
 from tariff.i18n import SUPPORTED, negotiate, render
 
 log = logging.getLogger("tariff.api")
@@ -22,15 +27,28 @@ def language(accept_language: str | None) -> str:
     return negotiate(accept_language)
 
 
-def _member_seat_type(payload, policy, plan_id):
-    """The acting member's seat type: as sent, or the plan's only one."""
-    member = payload.get("member") if isinstance(payload, dict) else None
-    if isinstance(member, dict) and isinstance(member.get("seat_type"), str):
-        return member["seat_type"]
-    plan = policy.plans.get(plan_id)
-    if plan is not None and len(plan.seat_types) == 1:
-        return next(iter(plan.seat_types))
-    return None
+def request_language() -> str:
+    """The language of this request's answer (Content-Language)."""
+    return language(request.headers.get("Accept-Language"))
+
+
+def decision_json(decision: Decision, lang: str, *, explain: bool = False, plain: dict | None = None) -> dict:
+    """``decision`` as answered: ``plain`` (its ``to_dict(explain)``, when the
+    caller has it already), with the end-user messages added in ``lang``."""
+    out = decision.to_dict(explain=explain) if plain is None else plain
+    if decision.reasons:
+        context = {"seat_type": decision.seat_type, "product": decision.product}
+        for raw, item in zip(decision.reasons, out["reasons"]):
+            params = {k: v for k, v in {**context, **raw}.items() if v is not None}
+            item["message"] = _render("reasons", raw["code"], params, lang)
+    for raw, item in zip(decision.resume, out["resume"]):
+        item["message"] = _render("resume", raw["action"], raw, lang)
+    for raw, item in zip(decision.notifications, out["notifications"]):
+        item["message"] = _render("notifications", raw["type"], raw, lang)
+    if decision.transition is not None:
+        out["transition"]["message"] = _render("transitions", decision.transition["type"], decision.transition,
+                                               lang)
+    return out
 
 
 def _render(section: str, code: str, params: dict, lang: str) -> str:
@@ -41,25 +59,6 @@ def _render(section: str, code: str, params: dict, lang: str) -> str:
         if lang != "en":
             return _render(section, code, params, "en")
         return code
-
-
-def localize(decision, out: dict, payload, policy, lang: str) -> None:
-    """Add ``message`` to the items of ``out`` (decision.to_dict()) in place."""
-    if decision.reasons:
-        seat_type = _member_seat_type(payload, policy, decision.plan)
-        event = payload.get("event") if isinstance(payload, dict) else None
-        product = event.get("product") if isinstance(event, dict) else None
-        for raw, item in zip(decision.reasons, out["reasons"]):
-            params = {"seat_type": seat_type, "product": product, **raw}
-            item["message"] = _render("reasons", raw["code"], {k: v for k, v in params.items() if v is not None},
-                                      lang)
-    for raw, item in zip(decision.resume, out["resume"]):
-        item["message"] = _render("resume", raw["action"], raw, lang)
-    for raw, item in zip(decision.notifications, out["notifications"]):
-        item["message"] = _render("notifications", raw["type"], raw, lang)
-    if decision.transition is not None:
-        out["transition"]["message"] = _render("transitions", decision.transition["type"], decision.transition,
-                                               lang)
 
 
 def warm_up() -> None:

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from tariff.engine import Evaluator, check_policies, load_policy_set
 
@@ -60,6 +61,11 @@ class Refused(Exception):
     failures: list = field(default_factory=list)
 
 
+class Unreadable(Exception):
+    """Files submitted for validation that the loader could not even read as a set."""
+    code = "policy_unreadable"
+
+
 @dataclass
 class Outcome:
     old: Active | None
@@ -76,8 +82,12 @@ def _now() -> str:
 
 
 class PolicyStore:
-    def __init__(self, source: str, fixtures: str, state_dir: str):
+    """``on_reload`` is told each reload's result: "changed", "unchanged" or "refused"."""
+
+    def __init__(self, source: str, fixtures: str, state_dir: str,
+                 on_reload: Callable[[str], None] = lambda result: None):
         self.source = str(source).rstrip("/") or "."
+        self.on_reload = on_reload
         self.fixtures = fixtures
         self.state = Path(state_dir)
         self.pointer = self.state / POINTER
@@ -132,7 +142,12 @@ class PolicyStore:
         Raises Refused and leaves the served set in place otherwise."""
         with self._locked():
             self.refresh()
-            outcome = self._gate()
+            try:
+                outcome = self._gate()
+            except Refused:
+                self.on_reload("refused")
+                raise
+            self.on_reload("changed" if outcome.changed else "unchanged")
             if outcome.changed:
                 self._publish(outcome.new)
             else:
@@ -214,6 +229,37 @@ class PolicyStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- validation of submitted files ------------------------------------------
+    def validate(self, files: dict[str, str | None], base: str) -> dict:
+        """Findings for ``files`` laid over the served set (``base`` "served";
+        None deletes a file) or as the whole set ("none"), with nothing served,
+        evaluated or registered; the same verdict as `tariff validate`.
+        Raises Unreadable when the loader cannot read them at all."""
+        active = self.active()
+        root = Path(tempfile.mkdtemp(prefix="tariff-validate-"))
+        try:
+            if base == "served":
+                shutil.copytree(active.snapshot, root, dirs_exist_ok=True)
+            for rel, text in files.items():
+                target = root / rel
+                if text is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(text, encoding="utf-8", errors="surrogatepass")
+            try:
+                verdict = check_policies(root)
+            except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # the loader gave up
+                raise Unreadable("the files could not be read as a policy set") from exc
+            prefix = str(root) + "/"
+            findings = [finding.to_dict() for finding in verdict.findings]
+            for finding in findings:
+                finding["file"] = finding["file"][len(prefix):] if finding["file"].startswith(prefix) else "."
+            return {"valid": verdict.valid, "version": verdict.policy.version if verdict.policy else None,
+                    "base_version": active.version if base == "served" else None, "findings": findings}
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
     # -- presentation --------------------------------------------------------
     def display(self, path: str, snapshot: str | None = None) -> str:

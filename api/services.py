@@ -28,8 +28,10 @@ class Services:
             atexit.register(shutil.rmtree, state_dir, True)
         from .messages import warm_up
         warm_up()
-        policies = PolicyStore(config["POLICIES_DIR"], config["FIXTURES_DIR"], state_dir).open()
-        return cls(policies, DecisionLog(config["DECISION_LOG"]), Metrics())
+        metrics = Metrics()
+        policies = PolicyStore(config["POLICIES_DIR"], config["FIXTURES_DIR"], state_dir,
+                               on_reload=lambda result: metrics.reloads.labels(result).inc()).open()
+        return cls(policies, DecisionLog(config["DECISION_LOG"]), metrics)
 
 
 def services() -> Services:

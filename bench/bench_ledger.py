@@ -79,7 +79,7 @@ def records_per_second(ledger: Ledger, org: str, count: int, threads: int) -> di
         for i in range(n):
             out = ledger.record_usage(org, idempotency_key=f"{prefix}-{i}", member=f"m{(member + i) % 8}",
                                       product="chat", model=MODEL, tokens={"input": 1000 + i, "output": 200})
-            assert out["recorded"], out
+            assert out.recorded, out
     started = time.perf_counter()
     run("seq", count, 0)
     sequential = count / (time.perf_counter() - started)

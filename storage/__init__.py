@@ -9,15 +9,21 @@ notifications and invoices, kept in SQLite (default) or PostgreSQL.
                         model="claude-sonnet-4-6", tokens={"input": 1200, "output": 300})
 
 The engine stays pure: the ledger builds each decision request from stored
-state, asks the Evaluator, and applies the decision's changes in the same
-transaction. See docs/ledger.md.
+state (requests.py), asks the Evaluator, and applies the decision's changes
+in the same unit of work (unit_of_work.py). One module per resource holds its
+operations (organizations, members, seats, limits, credits, usage, summary,
+billing, invoices); ``Ledger`` forwards to them. See docs/ledger.md.
 """
 from .config import database_url
 from .db import Database
-from .errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFound, Refused
+from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, Forbidden, InvalidInput, LedgerError, NotFound,
+                     Refused)
 from .ledger import Ledger
+from .limits import LimitSet
 from .schema import head_revision, migrate
+from .usage import Authorization, UsageResult
 from .verify import check_ledger
 
-__all__ = ["Conflict", "Database", "Forbidden", "InvalidInput", "Ledger", "LedgerError", "NotFound", "Refused",
+__all__ = ["Authorization", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable", "Forbidden",
+           "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",
            "check_ledger", "database_url", "head_revision", "migrate"]

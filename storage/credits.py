@@ -5,71 +5,61 @@ twice. ``Organization.credit_balance`` moves with every entry and always
 equals the sum of the entries (storage.verify)."""
 from __future__ import annotations
 
-import hashlib
-import json
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from tariff.engine import money
 
-from . import facts, repository as repo, views
-from .errors import Conflict
+from . import idempotency, requests, views
 from .models import CreditEntry, Member, Organization
+from .unit_of_work import Books, UnitOfWork
 
 
-def fingerprint(**fields) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+def purchase(books: Books, org_id: str, *, actor: str, amount: Decimal, idempotency_key: str | None = None) -> dict:
+    """The entry and the balance after it; ``replayed``: the first purchase of this key, again."""
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        digest = idempotency.fingerprint(actor=actor, amount=money.fmt(amount))
+        if idempotency_key is not None:
+            first = idempotency.first_use(uow.session, CreditEntry, org, idempotency_key, digest, "purchase")
+            if first is not None:
+                return _result(first, who.id, replayed=True)
+        decision = uow.require_allow(uow.decide(requests.request(
+            org, uow.today, {"type": "credit_purchase", "amount": amount}, who)))
+        entry = None
+        for change in decision.changes:
+            if change["change"] == "add_credits":
+                entry = append(uow, org, "purchase", change["amount"], who)
+                entry.idempotency_key, entry.request_hash = idempotency_key, digest
+        uow.audit(org, decision, who)
+        uow.session.flush()
+        return _result(entry, who.id, replayed=False)
 
 
-class CreditOps:
+def _result(entry: CreditEntry, member_id: str, replayed: bool) -> dict:
+    """A purchase's answer, the first time and on a retry alike (from the entry kept)."""
+    return {"entry": views.credit_entry(entry, member_id), "credit_balance": views.money(entry.balance_after),
+            "replayed": replayed}
 
-    def purchase_credits(self, org_id: str, *, actor: str, amount: Decimal,
-                         idempotency_key: str | None = None) -> dict:
-        with self.db.write() as session:
-            org = repo.lock_org(session, org_id)
-            who = repo.actor(session, org, actor)
-            digest = fingerprint(actor=actor, amount=money.fmt(amount))
-            if idempotency_key is not None:
-                entry = session.execute(select(CreditEntry).where(
-                    CreditEntry.org_pk == org.pk, CreditEntry.idempotency_key == idempotency_key)).scalar_one_or_none()
-                if entry is not None:
-                    if entry.request_hash != digest:
-                        raise Conflict("this idempotency key was used for a different purchase",
-                                       "idempotency_key_reused")
-                    return self._purchase_result(org, entry, who.id, replayed=True)
-            decision = self.decide(facts.request(org, self.today(), {"type": "credit_purchase", "amount": amount},
-                                                 who))
-            self.require_allow(decision)
-            entry = None
-            for change in decision.changes:
-                if change["change"] == "add_credits":
-                    entry = self.credit_entry(session, org, "purchase", change["amount"], who)
-                    entry.idempotency_key, entry.request_hash = idempotency_key, digest
-            self.audit(session, org, decision, who)
-            session.flush()
-            return self._purchase_result(org, entry, who.id, replayed=False)
 
-    def credit_entry(self, session, org: Organization, kind: str, amount: Decimal, member: Member | None,
-                     usage_record=None) -> CreditEntry:
-        """Append to the credit ledger and move the balance beside it."""
-        signed = amount if kind == "purchase" else -amount
-        org.credit_balance = org.credit_balance + signed
-        entry = CreditEntry(org_pk=org.pk, kind=kind, amount=signed, balance_after=org.credit_balance,
-                            member_pk=member.pk if member else None, usage_record=usage_record,
-                            created_at=self.now())
-        session.add(entry)
-        return entry
+def append(uow: UnitOfWork, org: Organization, kind: str, amount: Decimal, member: Member | None,
+           usage_record=None) -> CreditEntry:
+    """Append to the credit ledger and move the balance beside it."""
+    signed = amount if kind == "purchase" else -amount
+    org.credit_balance = org.credit_balance + signed
+    entry = CreditEntry(org_pk=org.pk, kind=kind, amount=signed, balance_after=org.credit_balance,
+                        member_pk=member.pk if member else None, usage_record=usage_record, created_at=uow.now)
+    uow.session.add(entry)
+    return entry
 
-    def _purchase_result(self, org, entry: CreditEntry, member_id: str, replayed: bool) -> dict:
-        return {"entry": views.credit_entry(entry, member_id), "credit_balance": views.money(entry.balance_after),
-                "replayed": replayed}
 
-    def list_credit_entries(self, org_id: str, after: int | None = None, limit: int = 100) -> list[dict]:
-        with self.db.read() as session:
-            org = repo.get_org(session, org_id)
-            query = select(CreditEntry, Member.id).outerjoin(Member, Member.pk == CreditEntry.member_pk) \
-                .where(CreditEntry.org_pk == org.pk).order_by(CreditEntry.pk).limit(limit)
-            if after is not None:
-                query = query.where(CreditEntry.pk > after)
-            return [views.credit_entry(entry, member_id) for entry, member_id in session.execute(query)]
+def entries(books: Books, org_id: str, after: int | None = None, limit: int = 100) -> list[dict]:
+    with books.read() as uow:
+        org = uow.org(org_id)
+        query = select(CreditEntry, Member.id).outerjoin(Member, Member.pk == CreditEntry.member_pk) \
+            .where(CreditEntry.org_pk == org.pk).order_by(CreditEntry.pk).limit(limit)
+        if after is not None:
+            query = query.where(CreditEntry.pk > after)
+        return [views.credit_entry(entry, member_id) for entry, member_id in uow.session.execute(query)]

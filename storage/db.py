@@ -13,6 +13,11 @@ requests for one organization run one after another and none is lost:
   readers go on meanwhile. ``synchronous=FULL`` by default: a commit is on
   disk before it is acknowledged (``TARIFF_SQLITE_SYNCHRONOUS=NORMAL``: only
   safe against a crash of the server, not of the machine).
+
+A transaction the database cannot run raises ``DatabaseBusy`` (SQLite's busy
+timeout ran out, or PostgreSQL broke a deadlock: retry shortly) or
+``DatabaseUnavailable`` (any other operational failure), never the driver's
+own error: the HTTP layer maps those two like any other ledger failure.
 """
 from __future__ import annotations
 
@@ -22,7 +27,10 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from .errors import DatabaseBusy, DatabaseUnavailable
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "tariff_read_only"
@@ -30,6 +38,9 @@ READ_ONLY = "tariff_read_only"
 # survives a power cut too. NORMAL (WAL): survives a crash or kill -9 of the
 # server, not of the machine; faster. TARIFF_SQLITE_SYNCHRONOUS to choose.
 SYNCHRONOUS = ("FULL", "NORMAL")
+# PostgreSQL's "retry the transaction" states: serialization failure,
+# deadlock detected (class 40), lock not available.
+RETRY_SQLSTATES = ("40001", "40P01", "55P03")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -84,14 +95,29 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with _operational(), Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only transaction on one consistent snapshot (no write lock on SQLite)."""
-        with Session(self._reader, expire_on_commit=False) as session:
+        with _operational(), Session(self._reader, expire_on_commit=False) as session:
             yield session  # closing the session rolls the transaction back
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _operational() -> Iterator[None]:
+    """The driver's operational failures (the transaction, commit included) as
+    the ledger's two kinds: busy (retry shortly) or unavailable."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise (DatabaseBusy if is_busy(exc) else DatabaseUnavailable)() from exc
+
+
+def is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text or getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, or_, select, and_
 from sqlalchemy.orm import Session
 
+from tariff.engine import UNLIMITED
+
 from .errors import InvalidInput, NotFound
 from .models import Limit, Member, Notification, Organization, SpendCounter
-
-ZERO = Decimal(0)
-UNLIMITED = "unlimited"
 
 
 def lock_org(session: Session, org_id: str) -> Organization:

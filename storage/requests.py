@@ -1,4 +1,5 @@
-"""Decision requests built from stored state (engine/request.py's shape).
+"""Decision requests built from stored state (the shape of the engine's
+``RequestSchema``).
 
 The caller of the ledger sends only what happened; everything else the
 engine needs (plan, seats, balances, month-to-date spend, limits, the
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from tariff.engine import money
+
 from . import repository as repo
 from .models import Member, Organization
-
-ZERO = repo.ZERO
 
 
 USAGE_EVENTS = ("usage", "usage_precheck")
@@ -61,11 +62,11 @@ class SpendState:
 
     def spend(self, level: str):
         counter = self.counters.get(self.keys[level])
-        return counter.spend if counter else ZERO
+        return counter.spend if counter else money.ZERO
 
     def included(self, level: str):
         counter = self.counters.get(self.keys[level])
-        return counter.included if counter else ZERO
+        return counter.included if counter else money.ZERO
 
     def level(self, level: str) -> dict:
         key = self.keys[level]

@@ -13,116 +13,116 @@ from datetime import date
 
 from sqlalchemy import select
 
-from . import facts, repository as repo, views
-from .errors import Conflict, Forbidden, NotFound
+from tariff.engine import money
+
+from . import inputs, repository as repo, requests, roles, views
+from .errors import Conflict, NotFound
 from .models import Member, Organization, SeatChange
+from .unit_of_work import Books, UnitOfWork
 
 
-class SeatOps:
+def add(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
+        hipaa: bool = False) -> dict:
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
+        return result(uow, org, apply_addition(uow, org, who, seat_type, count, hipaa, uow.today))
 
-    def _add_seats(self, session, org: Organization, who: Member, seat_type: str, count: int, hipaa: bool,
+
+def remove(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
+           at_renewal: bool = False) -> dict:
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
+        if not at_renewal:
+            return result(uow, org, apply_removal(uow, org, who, seat_type, count, uow.today))
+        # Decided now as of the renewal date (role, seat type); decided again at renewal.
+        uow.require_allow(_removal(uow, org, who, seat_type, count, org.renewal_date))
+        change = SeatChange(org_pk=org.pk, kind="remove", status="scheduled", seat_type=seat_type, count=count,
+                            hipaa=False, actor_pk=who.pk, effective_on=org.renewal_date, charged=money.ZERO,
+                            created_at=uow.now)
+        uow.session.add(change)
+        return result(uow, org, change)
+
+
+def changes(books: Books, org_id: str) -> list[dict]:
+    with books.read() as uow:
+        org = uow.org(org_id)
+        rows = uow.session.execute(select(SeatChange).where(SeatChange.org_pk == org.pk)
+                                   .order_by(SeatChange.pk)).scalars()
+        names = dict(uow.session.execute(select(Member.pk, Member.id).where(Member.org_pk == org.pk)).all())
+        return [views.seat_change(change, names, list(change.charges)) for change in rows]
+
+
+def cancel(books: Books, org_id: str, change_id: int, *, actor: str) -> dict:
+    """Cancel a scheduled removal before it applies."""
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        change = uow.session.get(SeatChange, change_id)
+        if change is None or change.org_pk != org.pk:
+            raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")
+        if change.status != "scheduled":
+            raise Conflict(f"seat change {change_id} is {change.status}, not scheduled", "not_scheduled")
+        roles.may_cancel_seat_change(who.role)
+        change.status = "cancelled"
+        change.detail = json.dumps({"cancelled_by": who.id})
+        return result(uow, org, change)
+
+
+# -- inside a unit of work: also the organization's creation and the renewal run --
+
+def apply_addition(uow: UnitOfWork, org: Organization, who: Member, seat_type: str, count: int, hipaa: bool,
                    as_of: date, kind: str = "add") -> SeatChange:
-        event = {"type": "seats_added", "count": count, "seat_type": seat_type}
-        if hipaa:
-            event["hipaa"] = True
-        decision = self.decide(facts.request(org, as_of, event, who))
-        self.require_allow(decision)
-        change = SeatChange(org_pk=org.pk, kind=kind, status="applied", seat_type=seat_type, count=count,
-                            hipaa=hipaa, actor_pk=who.pk, effective_on=as_of, charged=repo.ZERO,
-                            created_at=self.now())
-        session.add(change)
-        for item in decision.changes:
-            if item["change"] == "add_seats":
-                self.set_seats(session, org, item["seat_type"], item["count"])
-                if item["hipaa"]:
-                    org.hipaa_seats += item["count"]
-        self.record_charges(session, org, decision, change)
-        self.audit(session, org, decision, who)
-        return change
+    """Seats added as the engine's ``seats_added`` decides, with their charge."""
+    event = {"type": "seats_added", "count": count, "seat_type": seat_type}
+    if hipaa:
+        event["hipaa"] = True
+    decision = uow.require_allow(uow.decide(requests.request(org, as_of, event, who)))
+    change = SeatChange(org_pk=org.pk, kind=kind, status="applied", seat_type=seat_type, count=count, hipaa=hipaa,
+                        actor_pk=who.pk, effective_on=as_of, charged=money.ZERO, created_at=uow.now)
+    uow.session.add(change)
+    for item in decision.changes:
+        if item["change"] == "add_seats":
+            uow.set_seats(org, item["seat_type"], item["count"])
+            if item["hipaa"]:
+                org.hipaa_seats += item["count"]
+    uow.record_charges(org, decision, change)
+    uow.audit(org, decision, who)
+    return change
 
-    def add_seats(self, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
-                  hipaa: bool = False) -> dict:
-        with self.db.write() as session:
-            org = repo.lock_org(session, org_id)
-            who = repo.actor(session, org, actor)
-            seat_type = self._seat_type(self.plan(org), seat_type, "seat_type")
-            change = self._add_seats(session, org, who, seat_type, count, hipaa, self.today())
-            return self._seat_result(session, org, change)
 
-    def remove_seats(self, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
-                     at_renewal: bool = False) -> dict:
-        with self.db.write() as session:
-            org = repo.lock_org(session, org_id)
-            who = repo.actor(session, org, actor)
-            seat_type = self._seat_type(self.plan(org), seat_type, "seat_type")
-            as_of = org.renewal_date if at_renewal else self.today()
-            if at_renewal:
-                # Decided now as of the renewal date (role, seat type); decided again at renewal.
-                self.require_allow(self._removal_decision(org, who, seat_type, count, as_of))
-                change = SeatChange(org_pk=org.pk, kind="remove", status="scheduled", seat_type=seat_type,
-                                    count=count, hipaa=False, actor_pk=who.pk, effective_on=as_of,
-                                    charged=repo.ZERO, created_at=self.now())
-                session.add(change)
-                session.flush()
-                return self._seat_result(session, org, change)
-            change = self._remove_seats(session, org, who, seat_type, count, as_of)
-            return self._seat_result(session, org, change)
+def apply_removal(uow: UnitOfWork, org: Organization, who: Member, seat_type: str, count: int, as_of: date,
+                  change: SeatChange | None = None) -> SeatChange:
+    """Seats removed as the engine's ``seat_removal`` decides; free seats only.
+    ``change``: the scheduled removal this applies (the renewal run)."""
+    decision = uow.require_allow(_removal(uow, org, who, seat_type, count, as_of))
+    for item in decision.changes:
+        if item["change"] == "remove_seats":
+            free = org.seats.get(item["seat_type"], 0) - repo.assigned_seats(uow.session, org).get(item["seat_type"], 0)
+            if item["count"] > free:
+                raise Conflict(f"only {free} {item['seat_type']} seats are free; members occupy the rest "
+                               "(change their seat type first)", "seats_in_use")
+            uow.set_seats(org, item["seat_type"], -item["count"])
+    if change is None:
+        change = SeatChange(org_pk=org.pk, kind="remove", seat_type=seat_type, count=count, hipaa=False,
+                            actor_pk=who.pk, charged=money.ZERO, created_at=uow.now)
+        uow.session.add(change)
+    change.status, change.effective_on = "applied", as_of
+    uow.audit(org, decision, who)
+    return change
 
-    def _removal_decision(self, org, who, seat_type, count, as_of):
-        return self.decide(facts.request(org, as_of, {"type": "seat_removal", "count": count,
-                                                      "seat_type": seat_type}, who))
 
-    def _remove_seats(self, session, org: Organization, who: Member, seat_type: str, count: int,
-                      as_of: date, change: SeatChange | None = None) -> SeatChange:
-        decision = self._removal_decision(org, who, seat_type, count, as_of)
-        self.require_allow(decision)
-        for item in decision.changes:
-            if item["change"] == "remove_seats":
-                free = org.seats.get(item["seat_type"], 0) - repo.assigned_seats(session, org).get(item["seat_type"], 0)
-                if item["count"] > free:
-                    raise Conflict(f"only {free} {item['seat_type']} seats are free; members occupy the rest "
-                                   "(change their seat type first)", "seats_in_use")
-                self.set_seats(session, org, item["seat_type"], -item["count"])
-        if change is None:
-            change = SeatChange(org_pk=org.pk, kind="remove", seat_type=seat_type, count=count, hipaa=False,
-                                actor_pk=who.pk, charged=repo.ZERO, created_at=self.now())
-            session.add(change)
-        change.status, change.effective_on = "applied", as_of
-        self.audit(session, org, decision, who)
-        return change
+def _removal(uow: UnitOfWork, org: Organization, who: Member, seat_type: str, count: int, as_of: date):
+    return uow.decide(requests.request(org, as_of, {"type": "seat_removal", "count": count, "seat_type": seat_type},
+                                       who))
 
-    def _seat_result(self, session, org: Organization, change: SeatChange) -> dict:
-        session.flush()
-        names = self._member_names(session, org, [change.actor_pk, change.member_pk])
-        return {"organization": self.view_org(session, org),
-                "seat_change": views.seat_change(change, names, list(change.charges))}
 
-    def _member_names(self, session, org: Organization, pks) -> dict[int, str]:
-        pks = [pk for pk in pks if pk is not None]
-        if not pks:
-            return {}
-        return dict(session.execute(select(Member.pk, Member.id).where(Member.pk.in_(pks))).all())
-
-    def list_seat_changes(self, org_id: str) -> list[dict]:
-        with self.db.read() as session:
-            org = repo.get_org(session, org_id)
-            changes = list(session.execute(select(SeatChange).where(SeatChange.org_pk == org.pk)
-                                           .order_by(SeatChange.pk)).scalars())
-            names = dict(session.execute(select(Member.pk, Member.id).where(Member.org_pk == org.pk)).all())
-            return [views.seat_change(c, names, list(c.charges)) for c in changes]
-
-    def cancel_seat_change(self, org_id: str, change_id: int, *, actor: str) -> dict:
-        """Cancel a scheduled removal before it applies."""
-        with self.db.write() as session:
-            org = repo.lock_org(session, org_id)
-            who = repo.actor(session, org, actor)
-            change = session.get(SeatChange, change_id)
-            if change is None or change.org_pk != org.pk:
-                raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")
-            if change.status != "scheduled":
-                raise Conflict(f"seat change {change_id} is {change.status}, not scheduled", "not_scheduled")
-            if who.role not in ("primary_owner", "owner", "admin"):
-                raise Forbidden("only an owner, the primary owner or an admin can cancel a seat change")
-            change.status = "cancelled"
-            change.detail = json.dumps({"cancelled_by": who.id})
-            return self._seat_result(session, org, change)
+def result(uow: UnitOfWork, org: Organization, change: SeatChange) -> dict:
+    """The organization after a seat change, and the change with its charges."""
+    uow.session.flush()
+    pks = [pk for pk in (change.actor_pk, change.member_pk) if pk is not None]
+    names = dict(uow.session.execute(select(Member.pk, Member.id).where(Member.pk.in_(pks))).all()) if pks else {}
+    return {"organization": uow.view_org(org), "seat_change": views.seat_change(change, names, list(change.charges))}

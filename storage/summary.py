@@ -13,75 +13,73 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tariff.engine import periods
+from tariff.engine import UNLIMITED, money, periods
 
 from . import repository as repo, views
 from .models import SpendCounter
-
-ZERO = Decimal(0)
+from .unit_of_work import Books
 
 
 def limit_status(limit, spend: Decimal) -> dict:
     """``limit``: an amount, "unlimited", or None (not set)."""
-    if limit is None or limit == "unlimited":
+    if limit is None or limit == UNLIMITED:
         return {"limit": limit, "spend": views.money(spend), "headroom": None, "used_pct": None,
                 "status": "not_set" if limit is None else "unlimited"}
-    headroom = max(limit - spend, ZERO)
+    headroom = max(limit - spend, money.ZERO)
     used = int(spend * 100 // limit) if limit else 100
     return {"limit": views.money(limit), "spend": views.money(spend), "headroom": views.money(headroom),
             "used_pct": used, "status": "reached" if spend >= limit else "ok"}
 
 
-class SummaryOps:
-
-    def usage_summary(self, org_id: str, as_of: date | None = None) -> dict:
-        day = as_of or self.today()
+def usage_summary(books: Books, org_id: str, as_of: date | None = None) -> dict:
+    with books.read() as uow:
+        day = as_of or uow.today
         period = periods.period_start(day)
-        with self.db.read() as session:
-            org = repo.get_org(session, org_id)
-            plan = self.plan(org)
-            levels = set(plan.limit_levels)
-            counters = {(c.level, c.subject): c for c in session.execute(select(SpendCounter).where(
-                SpendCounter.org_pk == org.pk, SpendCounter.period_start == period)).scalars()}
-            limits = {(row.level, row.subject): repo.limit_value(row) for row in repo.limits(session, org)}
+        session = uow.session
+        org = uow.org(org_id)
+        plan = uow.plan(org)
+        levels = set(plan.limit_levels)
+        counters = {(c.level, c.subject): c for c in session.execute(select(SpendCounter).where(
+            SpendCounter.org_pk == org.pk, SpendCounter.period_start == period)).scalars()}
+        limits = {(row.level, row.subject): repo.limit_value(row) for row in repo.limits(session, org)}
 
-            def spend(level, subject=""):
-                counter = counters.get((level, subject))
-                return counter.spend if counter else ZERO
+        def spend(level, subject=""):
+            counter = counters.get((level, subject))
+            return counter.spend if counter else money.ZERO
 
-            def status(level, subject=""):
-                if level not in levels:
-                    return None
-                return limit_status(limits.get((level, subject)), spend(level, subject))
+        def status(level, subject=""):
+            if level not in levels:
+                return None
+            return limit_status(limits.get((level, subject)), spend(level, subject))
 
-            org_status = status("organization")
-            seat_types = {}
-            for seat_type in sorted(set(org.seats) | {k[1] for k in counters if k[0] == "seat_type"}):
-                seat_types[seat_type] = {"spend": views.money(spend("seat_type", seat_type)),
-                                         "limit": status("seat_type", seat_type)}
-            prepaid = self.prepaid(org)
-            credits_out = prepaid and org.credit_balance <= 0
-            members = []
-            for member in repo.members(session, org):
-                counter = counters.get(("individual", member.id))
-                mine = {"organization": org_status, "seat_type": seat_types.get(member.seat_type, {}).get("limit"),
-                        "individual": status("individual", member.id)}
-                reached = [level for level, s in mine.items() if s and s["status"] == "reached"]
-                members.append({
-                    "id": member.id, "name": member.name, "role": member.role, "seat_type": member.seat_type,
-                    "spend": views.money(counter.spend if counter else ZERO),
-                    "included_used": views.money(counter.included if counter else ZERO),
-                    "records": counter.records if counter else 0,
-                    "limit": mine["individual"],
-                    "limits_reached": reached,
-                    "credits_exhausted": credits_out,
-                })
-            return {
-                "organization": org.id, "plan": org.plan, "channel": org.channel, "as_of": day.isoformat(),
-                "period_start": period.isoformat(), "next_period_start": periods.next_period_start(day).isoformat(),
-                "prepaid": prepaid, "credit_balance": views.money(org.credit_balance) if prepaid else None,
-                "spend": views.money(spend("organization")),
-                "limit": org_status,
-                "seat_types": seat_types if "seat_type" in levels else None,
-                "members": members,
-            }
+        org_status = status("organization")
+        seat_types = {}
+        for seat_type in sorted(set(org.seats) | {k[1] for k in counters if k[0] == "seat_type"}):
+            seat_types[seat_type] = {"spend": views.money(spend("seat_type", seat_type)),
+                                     "limit": status("seat_type", seat_type)}
+        prepaid = uow.prepaid(org)
+        credits_out = prepaid and org.credit_balance <= 0
+        members = []
+        for member in repo.members(session, org):
+            counter = counters.get(("individual", member.id))
+            mine = {"organization": org_status, "seat_type": seat_types.get(member.seat_type, {}).get("limit"),
+                    "individual": status("individual", member.id)}
+            reached = [level for level, s in mine.items() if s and s["status"] == "reached"]
+            members.append({
+                "id": member.id, "name": member.name, "role": member.role, "seat_type": member.seat_type,
+                "spend": views.money(counter.spend if counter else money.ZERO),
+                "included_used": views.money(counter.included if counter else money.ZERO),
+                "records": counter.records if counter else 0,
+                "limit": mine["individual"],
+                "limits_reached": reached,
+                "credits_exhausted": credits_out,
+            })
+        return {
+            "organization": org.id, "plan": org.plan, "channel": org.channel, "as_of": day.isoformat(),
+            "period_start": period.isoformat(), "next_period_start": periods.next_period_start(day).isoformat(),
+            "prepaid": prepaid, "credit_balance": uow.balance(org),
+            "spend": views.money(spend("organization")),
+            "limit": org_status,
+            "seat_types": seat_types if "seat_type" in levels else None,
+            "members": members,
+        }

@@ -4,15 +4,16 @@ dates and times ISO 8601. The same text a first response had is what a
 retry gets back."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from tariff.engine import money as engine_money
+from tariff.engine import TOKEN_CLASSES, UNLIMITED, money as engine_money
 
 from .models import Charge, CreditEntry, Limit, Member, Notification, Organization, SeatChange, UsageRecord
 
-TOKEN_COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache_write_5m": "cache_write_5m_tokens",
-                 "cache_write_1h": "cache_write_1h_tokens", "cache_read": "cache_read_tokens"}
+# The usage record's column for each token class.
+TOKEN_COLUMNS = {name: f"{name}_tokens" for name in TOKEN_CLASSES}
 
 
 def money(amount: Decimal | None) -> str | None:
@@ -29,19 +30,6 @@ def iso(value: date | datetime | None) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return value.isoformat()
-
-
-def plain(value):
-    """Decimals as exact text, dates as ISO: like the engine's decisions."""
-    if isinstance(value, Decimal):
-        return engine_money.fmt(value)
-    if isinstance(value, (date, datetime)):
-        return iso(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def organization(org: Organization, prepaid: bool, assigned: dict[str, int]) -> dict:
@@ -62,7 +50,7 @@ def member(m: Member) -> dict:
 
 def limit(row: Limit) -> dict:
     return {"level": row.level, "subject": row.subject or None,
-            "limit": "unlimited" if row.amount is None else engine_money.fmt(row.amount), "updated_at": iso(row.updated_at)}
+            "limit": UNLIMITED if row.amount is None else money(row.amount), "updated_at": iso(row.updated_at)}
 
 
 def credit_entry(entry: CreditEntry, member_id: str | None) -> dict:
@@ -93,7 +81,6 @@ def charge(c: Charge) -> dict:
 
 
 def seat_change(change: SeatChange, names: dict[int, str], charges: list[Charge]) -> dict:
-    import json
     return {"id": change.pk, "kind": change.kind, "status": change.status, "seat_type": change.seat_type,
             "to_seat_type": change.to_seat_type, "count": change.count, "hipaa": change.hipaa,
             "member": names.get(change.member_pk), "actor": names.get(change.actor_pk),

@@ -1,7 +1,7 @@
 """Accounts and ledger endpoints under /v1: organizations, members, seats,
 limits, credits, usage, summaries, invoices, notifications, billing runs.
 
-The views call ``storage.Ledger`` (one transaction per request, decided by
+The views call ``storage.Ledger`` (one unit of work per request, decided by
 the engine's active policy set). The ledger's database is
 ``DATABASE_URL`` in the app config, else ``TARIFF_DATABASE_URL``, else a
 SQLite file in the app's instance folder; it is migrated when the blueprint
@@ -12,8 +12,7 @@ from __future__ import annotations
 from tariff.storage import Database, Ledger, database_url, migrate
 
 from ..services import services
-from .http import EXTENSION
-from .http import blp
+from .blueprint import EXTENSION, blp
 from . import billing, organizations, usage  # noqa: F401  (their routes)
 
 

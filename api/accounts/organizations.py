@@ -1,17 +1,16 @@
 """Organizations, members, seats, limits and credits."""
 from __future__ import annotations
 
-from ..auth import api_token_required
+from ..jsonio import json_response
+from ..messages import request_language
 from . import schemas as S
-from .http import blp, documented, json_response, ledger, ledger_errors, request_language
+from .blueprint import blp, documented, ledger, rendered
 
 
 @blp.route("/organizations", methods=["POST"])
-@api_token_required
 @blp.arguments(S.OrganizationCreateSchema)
 @blp.response(201, S.OrganizationCreatedSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def create_organization(body):
     """Create an organization with its primary owner and seats.
 
@@ -23,21 +22,17 @@ def create_organization(body):
 
 
 @blp.route("/organizations/<org_id>", methods=["GET"])
-@api_token_required
 @blp.response(200, S.OrganizationSchema)
 @documented(body=False)
-@ledger_errors
 def get_organization(org_id):
     """An organization: plan, channel, term, seats bought and assigned, credit balance."""
     return json_response(ledger().get_organization(org_id))
 
 
 @blp.route("/organizations/<org_id>", methods=["PATCH"])
-@api_token_required
 @blp.arguments(S.OrganizationUpdateSchema)
 @blp.response(200, S.OrganizationSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def update_organization(body, org_id):
     """Rename, or switch extra usage on or off (seat-based plans, P2).
 
@@ -48,21 +43,17 @@ def update_organization(body, org_id):
 
 
 @blp.route("/organizations/<org_id>/members", methods=["GET"])
-@api_token_required
 @blp.response(200, S.MemberSchema(many=True))
 @documented(body=False)
-@ledger_errors
 def list_members(org_id):
     """Every member, by id."""
     return json_response(ledger().list_members(org_id))
 
 
 @blp.route("/organizations/<org_id>/members", methods=["POST"])
-@api_token_required
 @blp.arguments(S.MemberCreateSchema)
 @blp.response(201, S.MemberSchema)
 @documented(403, 409)
-@ledger_errors
 def add_member(body, org_id):
     """Add a member on a free seat (409 `no_free_seat`: add seats first).
 
@@ -73,21 +64,17 @@ def add_member(body, org_id):
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["GET"])
-@api_token_required
 @blp.response(200, S.MemberSchema)
 @documented(body=False)
-@ledger_errors
 def get_member(org_id, member_id):
     """One member."""
     return json_response(ledger().get_member(org_id, member_id))
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["PATCH"])
-@api_token_required
 @blp.arguments(S.MemberUpdateSchema)
 @blp.response(200, S.MemberChangedSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def change_member(body, org_id, member_id):
     """Change a member's role (owners only) or seat type (S7).
 
@@ -99,22 +86,18 @@ def change_member(body, org_id, member_id):
 
 
 @blp.route("/organizations/<org_id>/seats/add", methods=["POST"])
-@api_token_required
 @blp.arguments(S.SeatsAddSchema)
 @blp.response(201, S.SeatResultSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def add_seats(body, org_id):
     """Add seats: charged at once, prorated for the rest of the term (S3)."""
     return json_response(ledger().add_seats(org_id, **body), 201)
 
 
 @blp.route("/organizations/<org_id>/seats/remove", methods=["POST"])
-@api_token_required
 @blp.arguments(S.SeatsRemoveSchema)
 @blp.response(200, S.SeatResultSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def remove_seats(body, org_id):
     """Remove free seats, when the policy allows (S4: refused mid-term on
     self-serve, 409 `seat_removal_mid_term`), or with `at_renewal` schedule
@@ -123,10 +106,8 @@ def remove_seats(body, org_id):
 
 
 @blp.route("/organizations/<org_id>/seats/changes", methods=["GET"])
-@api_token_required
 @blp.response(200, S.SeatChangeSchema(many=True))
 @documented(body=False)
-@ledger_errors
 def list_seat_changes(org_id):
     """Every seat change with its charges: initial seats, additions, removals
     (applied or scheduled), seat type changes, renewals."""
@@ -134,49 +115,38 @@ def list_seat_changes(org_id):
 
 
 @blp.route("/organizations/<org_id>/seats/changes/<int:change_id>/cancel", methods=["POST"])
-@api_token_required
 @blp.arguments(S.ActorSchema)
 @blp.response(200, S.SeatResultSchema)
 @documented(403, 409)
-@ledger_errors
 def cancel_seat_change(body, org_id, change_id):
     """Cancel a removal scheduled for renewal."""
     return json_response(ledger().cancel_seat_change(org_id, change_id, **body))
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["GET"])
-@api_token_required
 @blp.response(200, S.LimitSchema(many=True))
 @documented(body=False)
-@ledger_errors
 def list_limits(org_id):
     """The limits set, at every level."""
     return json_response(ledger().list_limits(org_id))
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["PUT"])
-@api_token_required
 @blp.arguments(S.LimitSetSchema)
 @blp.response(200, S.LimitSetResultSchema)
 @documented(403, 409, refusal=True)
-@ledger_errors
 def set_limit(body, org_id):
     """Set or change a spend limit (L1-L4): an amount or "unlimited", at a
     level the plan has; only owners and the primary owner (403
     `role_not_allowed`). A raised limit unblocks at once."""
-    out = ledger().set_limit(org_id, **body)
     lang = request_language()
-    from .http import localized
-    out["decision"] = localized(out["decision"], lang)
-    return json_response(out, lang=lang)
+    return json_response(rendered(lang)(ledger().set_limit(org_id, **body)), lang=lang)
 
 
 @blp.route("/organizations/<org_id>/credits", methods=["GET"])
-@api_token_required
 @blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.CreditsSchema)
 @documented(body=False)
-@ledger_errors
 def credits(org_id, after=None, limit=100):
     """The credit balance and the credit ledger (purchases, consumption), oldest first."""
     book = ledger()
@@ -186,13 +156,11 @@ def credits(org_id, after=None, limit=100):
 
 
 @blp.route("/organizations/<org_id>/credits/purchases", methods=["POST"])
-@api_token_required
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.CreditPurchaseSchema)
 @blp.response(201, S.CreditPurchaseResultSchema, headers={"Idempotent-Replayed": {
     "schema": {"type": "string"}, "description": "true: this answer repeats the first result of the same key"}})
 @documented(403, 409, refusal=True)
-@ledger_errors
 def purchase_credits(body, org_id, idempotency_key=None):
     """Buy credits (C3): owners and the primary owner, on prepaid plans. With
     an Idempotency-Key, a retry returns the first purchase and buys nothing."""

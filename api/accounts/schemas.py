@@ -8,30 +8,26 @@ with two decimals).
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from tariff.engine import ROLES, Limit, Money, TokensSchema
+from tariff.engine import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES, Limit, Money, TokensSchema
+from tariff.storage import inputs, roles
 
-from ..schemas.common import ProblemSchema, Strict
-from ..schemas.decisions import AMOUNT, DecisionSchema
+from ..schemas.common import ProblemSchema, Strict, money as amount
+from ..schemas.decisions import DecisionSchema
 
-LEVELS = ("organization", "seat_type", "individual")
-ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$",
-                                  error="1 to 64 letters, digits or _.:@-, starting with a letter or digit")}
+ID = {"validate": validate.Regexp(inputs.ID, error=inputs.ID_RULE)}
 PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+money = functools.partial(amount, example="12.5")
 
 
 def actor():
     return fields.String(required=True, metadata={"description": "id of the member acting; the policy checks "
                                                                  "their role", "example": "pat"})
-
-
-def money(**kwargs):
-    """An exact decimal string, as the engine writes amounts."""
-    metadata = {"pattern": AMOUNT["pattern"], "example": "12.5", **kwargs.pop("metadata", {})}
-    return fields.String(metadata=metadata, **kwargs)
 
 
 def cents(**kwargs):
@@ -56,7 +52,7 @@ class OrganizationCreateSchema(Strict):
     id = fields.String(**ID, metadata={"description": "generated when absent", "example": "acme"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     plan = fields.String(required=True, metadata={"example": "enterprise_self_serve"})
-    channel = fields.String(validate=validate.OneOf(["self_serve", "sales_assisted"]),
+    channel = fields.String(validate=validate.OneOf(CHANNELS),
                             metadata={"description": "needed when the plan is sold on both"})
     term_start = fields.Date(required=True, metadata={"description": "first day of the annual term"})
     seats = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(0, 1_000_000)),
@@ -75,7 +71,7 @@ class OrganizationUpdateSchema(Strict):
 class MemberCreateSchema(Strict):
     actor = actor()
     id = fields.String(**ID, metadata={"description": "generated when absent", "example": "ana"})
-    role = fields.String(validate=validate.OneOf(["owner", "admin", "member"]), load_default="member")
+    role = fields.String(validate=validate.OneOf(roles.ASSIGNABLE), load_default="member")
     seat_type = fields.String(metadata={"description": "needed when the organization has seats of several types"})
     name = fields.String(validate=validate.Length(max=200))
     email = fields.Email()
@@ -83,7 +79,7 @@ class MemberCreateSchema(Strict):
 
 class MemberUpdateSchema(Strict):
     actor = actor()
-    role = fields.String(validate=validate.OneOf(["owner", "admin", "member"]))
+    role = fields.String(validate=validate.OneOf(roles.ASSIGNABLE))
     seat_type = fields.String(metadata={"description": "S7: decided by the policy; a dearer seat is charged"})
 
 
@@ -279,12 +275,9 @@ class CreditsSchema(Strict):
     entries = fields.List(fields.Nested(CreditEntrySchema), required=True)
 
 
-class TokenCountsSchema(Strict):
-    input = fields.Integer(required=True)
-    output = fields.Integer(required=True)
-    cache_write_5m = fields.Integer(required=True)
-    cache_write_1h = fields.Integer(required=True)
-    cache_read = fields.Integer(required=True)
+# A usage record's count of every token class (the engine's TOKEN_CLASSES).
+TokenCountsSchema = Strict.from_dict({name: fields.Integer(required=True) for name in TOKEN_CLASSES},
+                                     name="TokenCountsSchema")
 
 
 class UsageSchema(Strict):

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..auth import api_token_required
+from ..jsonio import json_response
+from ..messages import request_language
 from . import schemas as S
-from .http import blp, documented, json_response, ledger, ledger_errors, localized, request_language
+from .blueprint import blp, documented, ledger, rendered
 
 
 def _period(text: str | None) -> date | None:
@@ -13,23 +14,18 @@ def _period(text: str | None) -> date | None:
 
 
 @blp.route("/organizations/<org_id>/usage/authorize", methods=["POST"])
-@api_token_required
 @blp.arguments(S.UsageAuthorizeSchema)
 @blp.response(200, S.AuthorizeResultSchema, headers={"Content-Language": {"schema": {"type": "string"}}})
 @documented()
-@ledger_errors
 def authorize_usage(body, org_id):
     """Ask before using (the policy's pre-check): `allow`, or `block` with the
     reasons (credits exhausted, a limit reached, product not in the seat) and
     the ways to resume. An `estimate` is checked up front. Nothing is charged."""
-    out = ledger().authorize_usage(org_id, **body)
     lang = request_language()
-    out["decision"] = localized(out["decision"], lang, product=body["product"])
-    return json_response(out, lang=lang)
+    return json_response(rendered(lang)(ledger().authorize_usage(org_id, **body)), lang=lang)
 
 
 @blp.route("/organizations/<org_id>/usage", methods=["POST"])
-@api_token_required
 @blp.arguments(S.RequiredIdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.UsageRecordSchema)
 @blp.response(201, S.UsageResultSchema, description="recorded and charged (or the first result of this key)",
@@ -39,7 +35,6 @@ def authorize_usage(body, org_id):
 @blp.alt_response(200, schema=S.UsageResultSchema, description="blocked: not recorded, nothing charged, the key "
                                                                "is still unused", success=True)
 @documented(409)
-@ledger_errors
 def record_usage(body, org_id, idempotency_key):
     """Record usage and charge it, once per Idempotency-Key.
 
@@ -52,21 +47,19 @@ def record_usage(body, org_id, idempotency_key):
     with a different body is a 409 `idempotency_key_reused`. Usage dated in a
     closed billing period is a 409 `period_closed`.
     """
-    out = ledger().record_usage(org_id, idempotency_key=idempotency_key, **body)
     lang = request_language()
-    seat_type = out["usage"]["seat_type"] if out["usage"] else None
-    out["decision"] = localized(out["decision"], lang, product=body["product"], seat_type=seat_type)
-    status = 201 if out["recorded"] else 200
-    return json_response(out, status, headers={"Idempotent-Replayed": "true"} if out["replayed"] else None,
-                         lang=lang)
+    result = ledger().record_usage(org_id, idempotency_key=idempotency_key, render=rendered(lang), language=lang,
+                                   **body)
+    # The answer as first given (a retry gets it back, in its language), with whether this is that retry.
+    return json_response(result.answer | {"replayed": result.replayed}, 201 if result.recorded else 200,
+                         headers={"Idempotent-Replayed": "true"} if result.replayed else None,
+                         lang=result.language or lang)
 
 
 @blp.route("/organizations/<org_id>/usage", methods=["GET"])
-@api_token_required
 @blp.arguments(S.UsageListQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.UsageSchema(many=True))
 @documented(body=False)
-@ledger_errors
 def list_usage(org_id, member=None, period=None, after=None, limit=100):
     """Usage records, oldest first: filter by member and period (YYYY-MM);
     page with `after` (the last id seen)."""
@@ -75,11 +68,9 @@ def list_usage(org_id, member=None, period=None, after=None, limit=100):
 
 
 @blp.route("/organizations/<org_id>/usage/summary", methods=["GET"])
-@api_token_required
 @blp.arguments(S.AsOfQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.UsageSummarySchema)
 @documented(body=False)
-@ledger_errors
 def usage_summary(org_id, as_of=None):
     """Month-to-date (M1): spend per member, each limit's status (`ok`,
     `reached`, `unlimited`, `not_set`), the organization's spend and limit,

@@ -1,12 +1,20 @@
-"""Shared schemas: the error body, strict loading."""
+"""Shared schemas: the error body, strict loading, amounts as text."""
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields
+
+AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 class Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+def money(example: str = "12.50", **kwargs) -> fields.String:
+    """An amount in an answer: exact decimal text, as the engine writes it."""
+    metadata = {"pattern": AMOUNT_PATTERN, "example": example, **kwargs.pop("metadata", {})}
+    return fields.String(metadata=metadata, **kwargs)
 
 
 class ProblemSchema(Strict):
@@ -20,6 +28,3 @@ class ProblemSchema(Strict):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          metadata={"description": "validation failures: field path -> messages",
                                    "example": {"event.model": ["unknown model 'x'"]}})
-
-    class Meta:
-        unknown = RAISE

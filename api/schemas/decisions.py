@@ -9,9 +9,9 @@ from __future__ import annotations
 from tariff.engine import Limit, Money, RequestSchema
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from .common import ProblemSchema, Strict
+from .common import AMOUNT_PATTERN, ProblemSchema, Strict, money
 
-AMOUNT = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "example": "12.50",
+AMOUNT = {"type": "string", "pattern": AMOUNT_PATTERN, "example": "12.50",
           "description": "USD as an exact decimal string (a JSON number is accepted too, read exactly)"}
 LIMIT = {"type": "string", "pattern": r"^(unlimited|[0-9]+(\.[0-9]+)?)$", "example": "500.00",
          "description": "USD as an exact decimal string, or \"unlimited\""}
@@ -38,10 +38,6 @@ def document_fields(converter, field, ret=None, **kwargs) -> dict:
     if isinstance(field, DecisionInput):
         return converter.resolve_nested_schema(DecisionRequestSchema)
     return {}
-
-
-def money(**kwargs):
-    return fields.String(metadata={"pattern": AMOUNT["pattern"], "example": "12.50"}, **kwargs)
 
 
 class Open(Schema):

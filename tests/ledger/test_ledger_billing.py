@@ -79,10 +79,10 @@ def test_l5_spend_resets_with_the_period(ledger, new_org, clock):
     new_org(plan="enterprise_sales_assisted", members=("ana",))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("5"))
     record(ledger, "1")
-    assert record(ledger, "2")["recorded"] is False
+    assert record(ledger, "2").recorded is False
     clock.set(2026, 5, 1)
     ledger.run_billing("acme", date(2026, 5, 1))
-    assert record(ledger, "2")["recorded"] is True
+    assert record(ledger, "2").recorded is True
     assert ledger.usage_summary("acme")["spend"] == "5"
 
 
@@ -119,7 +119,7 @@ def test_r1_legacy_chat_code_moves_everyone_to_the_enterprise_seat(ledger, new_o
     assert org["hipaa_seats"] == 0 and org["credit_balance"] == "10"
     assert {m["id"]: m["seat_type"] for m in ledger.list_members("acme")} == {
         "ana": "enterprise", "ben": "enterprise", "pat": "enterprise"}
-    assert record(ledger, "after")["usage"]["seat_type"] == "enterprise"
+    assert record(ledger, "after").usage["seat_type"] == "enterprise"
 
 
 def test_r2_seat_based_moves_to_usage_based_enterprise(ledger, new_org, clock):

@@ -33,8 +33,8 @@ def test_32_concurrent_records_lose_no_update(ledger, new_org, database):
     ledger.purchase_credits("acme", actor="pat", amount=start)
     results = _run_together(lambda i: ledger.record_usage(
         "acme", idempotency_key=f"req-{i}", member=f"m{i % 4}", product="chat", model=HAIKU, tokens=_tokens(i)))
-    assert all(r["recorded"] for r in results)
-    charges = [Decimal(r["usage"]["billed"]) for r in results]
+    assert all(r.recorded for r in results)
+    charges = [Decimal(r.usage["billed"]) for r in results]
     assert len(set(charges)) == N
     org = ledger.get_organization("acme")
     assert Decimal(org["credit_balance"]) == start - sum(charges)
@@ -50,10 +50,10 @@ def test_credits_never_go_more_than_one_charge_below_zero(ledger, new_org, datab
     results = _run_together(lambda i: ledger.record_usage(
         "acme", idempotency_key=f"r{i}", member=("ana", "ben")[i % 2], product="chat", model=HAIKU,
         tokens={"input": 300_000}))  # 0.30 each
-    recorded = [r for r in results if r["recorded"]]
-    blocked = [r for r in results if not r["recorded"]]
+    recorded = [r for r in results if r.recorded]
+    blocked = [r for r in results if not r.recorded]
     assert len(recorded) == 4 and len(blocked) == N - 4  # 1.00, 0.70, 0.40, 0.10 -> -0.20
-    assert {r["decision"]["reasons"][0]["code"] for r in blocked} == {"credits_exhausted"}
+    assert {r.decision.reasons[0]["code"] for r in blocked} == {"credits_exhausted"}
     assert ledger.get_organization("acme")["credit_balance"] == "-0.2"
     for entry in ledger.list_credit_entries("acme"):
         if entry["kind"] == "consumption":  # every charge was taken while the balance was above zero
@@ -66,9 +66,9 @@ def test_concurrent_retries_of_one_key_charge_once(ledger, new_org):
     results = _run_together(lambda i: ledger.record_usage(
         "acme", idempotency_key="the-one", member="ana", product="chat", model=HAIKU, tokens={"input": 1_000_000}),
         count=16)
-    assert sum(not r["replayed"] for r in results) == 1
-    first = next(r for r in results if not r["replayed"])
-    assert all(r | {"replayed": False} == first for r in results)
+    assert sum(not r.replayed for r in results) == 1
+    first = next(r for r in results if not r.replayed)
+    assert all(r.answer == first.answer for r in results)
     assert ledger.get_organization("acme")["credit_balance"] == "9"
 
 

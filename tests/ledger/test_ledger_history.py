@@ -36,7 +36,7 @@ def test_the_ledger_history_replays_under_a_changed_policy(ledger, new_org, data
     # 2,000,000 input tokens of Haiku 4.5 on 10 April: 2.00 USD, and 2.50 under the new price.
     out = ledger.record_usage("acme", idempotency_key="u1", member="ana", product="chat",
                               model="claude-haiku-4-5", tokens={"input": 2_000_000})
-    assert out["recorded"] is True and Decimal(out["usage"]["billed"]) == Decimal("2")
+    assert out.recorded is True and Decimal(out.usage["billed"]) == Decimal("2")
 
     requests = list(recorded_requests(database))
     kinds = [r["event"]["type"] for r in requests]

@@ -55,14 +55,14 @@ def test_limit_subjects_are_checked(ledger, new_org, level, subject, error):
 def test_l4_a_raised_limit_unblocks_at_once(ledger, new_org):
     new_org(plan="enterprise_sales_assisted", members=("ana",))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("5"))
-    assert record(ledger, "1")["recorded"] is True  # 5 of 5
+    assert record(ledger, "1").recorded is True  # 5 of 5
     blocked = record(ledger, "2")
-    assert blocked["recorded"] is False
-    assert [r["code"] for r in blocked["decision"]["reasons"]][0] == "individual_limit_reached"
+    assert blocked.recorded is False
+    assert [r["code"] for r in blocked.decision.reasons][0] == "individual_limit_reached"
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
-    assert record(ledger, "2")["recorded"] is True
+    assert record(ledger, "2").recorded is True
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit="unlimited")
-    assert record(ledger, "3")["recorded"] is True
+    assert record(ledger, "3").recorded is True
 
 
 def test_l3_the_lowest_limit_binds(ledger, new_org):
@@ -71,10 +71,10 @@ def test_l3_the_lowest_limit_binds(ledger, new_org):
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("100"))
     record(ledger, "1", member="ben")
     out = record(ledger, "2", member="ana")
-    assert out["decision"]["binding_limit"] == {"level": "organization", "limit": "8", "spend": "10",
+    assert out.decision.to_dict()["binding_limit"] == {"level": "organization", "limit": "8", "spend": "10",
                                                 "headroom": "0"}
     blocked = record(ledger, "3", member="ana")
-    assert blocked["decision"]["reasons"][0]["code"] == "org_limit_reached"
+    assert blocked.decision.reasons[0]["code"] == "org_limit_reached"
 
 
 def test_c3_owners_buy_credits_and_the_balance_moves(ledger, new_org):
@@ -83,7 +83,7 @@ def test_c3_owners_buy_credits_and_the_balance_moves(ledger, new_org):
     assert ledger.purchase_credits("acme", actor="pat", amount=Decimal("0.01"))["credit_balance"] == "100.01"
     with pytest.raises(Refused) as refused:
         ledger.purchase_credits("acme", actor="ana", amount=Decimal("10"))
-    assert refused.value.code == "role_not_allowed" and refused.value.decision["resume"] == [{"action": "ask_owner"}]
+    assert refused.value.code == "role_not_allowed" and refused.value.decision.resume == [{"action": "ask_owner"}]
     assert ledger.get_organization("acme")["credit_balance"] == "100.01"
     entries = ledger.list_credit_entries("acme")
     assert [(e["kind"], e["amount"], e["balance_after"], e["member"]) for e in entries] == [
@@ -111,7 +111,7 @@ def test_a_purchase_retried_with_its_key_buys_once(ledger, new_org):
 def test_credits_consumed_by_usage_are_in_the_ledger(ledger, new_org):
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("12"))
-    usage = record(ledger, "u1")["usage"]
+    usage = record(ledger, "u1").usage
     entries = ledger.list_credit_entries("acme")
     assert [(e["kind"], e["amount"], e["balance_after"], e["usage_id"], e["member"]) for e in entries[1:]] == [
         ("consumption", "-5", "7", usage["id"], "ana")]

@@ -131,7 +131,7 @@ def test_a_member_cannot_change_seat_types(ledger, new_org):
     with pytest.raises(Refused) as refused:
         ledger.change_member("acme", "ana", actor="ana", seat_type="chat_code")
     assert refused.value.code == "role_not_allowed"
-    assert refused.value.decision["resume"] == [{"action": "ask_admin"}]
+    assert refused.value.decision.resume == [{"action": "ask_admin"}]
     assert ledger.get_member("acme", "ana")["seat_type"] == "chat"
 
 

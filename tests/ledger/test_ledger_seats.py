@@ -42,7 +42,7 @@ def test_s4_self_serve_removal_is_refused_mid_term(ledger, new_org):
     with pytest.raises(Refused) as refused:
         ledger.remove_seats("acme", actor="pat", count=1)
     assert refused.value.code == "seat_removal_mid_term"
-    assert refused.value.decision["resume"] == [{"action": "at_renewal", "date": "2027-01-01"}]
+    assert refused.value.decision.to_dict()["resume"] == [{"action": "at_renewal", "date": "2027-01-01"}]
     assert ledger.get_organization("acme")["seats"] == {"enterprise": 5}
 
 
@@ -50,7 +50,7 @@ def test_sales_assisted_removal_goes_through_the_account_manager(ledger, new_org
     new_org(plan="enterprise_sales_assisted", seats={"enterprise": 5}, members=())
     with pytest.raises(Refused) as refused:
         ledger.remove_seats("acme", actor="pat", count=1)
-    assert [r["action"] for r in refused.value.decision["resume"]] == ["contact_account_manager", "at_renewal"]
+    assert [r["action"] for r in refused.value.decision.resume] == ["contact_account_manager", "at_renewal"]
 
 
 def test_removal_on_the_terms_first_day(ledger, new_org, clock):

@@ -26,13 +26,13 @@ def test_a_record_is_priced_at_api_rates_and_kept(ledger, new_org):
     # 1234*3 + 567*15 + 89*3.75 + 10*6 + 4321*0.30 per million
     exact = (Decimal(1234) * 3 + Decimal(567) * 15 + Decimal(89) * Decimal("3.75") + Decimal(10) * 6
              + Decimal(4321) * Decimal("0.30")) / Decimal(1_000_000)
-    assert out["outcome"] == "allow" and out["recorded"] is True and out["replayed"] is False
-    assert Decimal(out["usage"]["cost"]) == exact == Decimal(out["usage"]["billed"])
-    assert Decimal(out["credit_balance"]) == Decimal(10) - exact
-    assert out["usage"]["tokens"] == {"input": 1234, "output": 567, "cache_write_5m": 89, "cache_write_1h": 10,
+    assert out.outcome == "allow" and out.recorded is True and out.replayed is False
+    assert Decimal(out.usage["cost"]) == exact == Decimal(out.usage["billed"])
+    assert Decimal(out.credit_balance) == Decimal(10) - exact
+    assert out.usage["tokens"] == {"input": 1234, "output": 567, "cache_write_5m": 89, "cache_write_1h": 10,
                                       "cache_read": 4321}
-    assert out["usage"]["period_start"] == "2026-04-01" and out["usage"]["seat_type"] == "enterprise"
-    assert ledger.list_usage("acme") == [out["usage"]]
+    assert out.usage["period_start"] == "2026-04-01" and out.usage["seat_type"] == "enterprise"
+    assert ledger.list_usage("acme") == [out.usage]
 
 
 def test_a_retry_returns_the_first_result_and_never_charges_twice(ledger, new_org, clock):
@@ -41,7 +41,7 @@ def test_a_retry_returns_the_first_result_and_never_charges_twice(ledger, new_or
     first = record(ledger, "same")
     clock.set(2026, 4, 11)
     again = record(ledger, "same")
-    assert again == first | {"replayed": True}
+    assert again.replayed is True and again.answer == first.answer
     assert ledger.get_organization("acme")["credit_balance"] == "5"
     assert len(ledger.list_usage("acme")) == 1
 
@@ -59,33 +59,33 @@ def test_a_key_reused_for_different_usage_is_a_conflict(ledger, new_org):
 def test_keys_are_per_organization(ledger, new_org):
     for org in ("acme", "beta"):
         new_org(org, plan="enterprise_sales_assisted", members=("ana",))
-    assert record(ledger, "k", org="acme")["recorded"] and record(ledger, "k", org="beta")["recorded"]
-    assert record(ledger, "k", org="beta")["replayed"] is True
+    assert record(ledger, "k", org="acme").recorded and record(ledger, "k", org="beta").recorded
+    assert record(ledger, "k", org="beta").replayed is True
 
 
 def test_c2_usage_stops_when_credits_run_out_and_resumes_after_a_purchase(ledger, new_org):
     new_org(members=("ana", "ben"))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("7"))
-    assert record(ledger, "1")["credit_balance"] == "2"
-    assert record(ledger, "2", member="ben")["credit_balance"] == "-3"  # crossing is allowed once
+    assert record(ledger, "1").credit_balance == "2"
+    assert record(ledger, "2", member="ben").credit_balance == "-3"  # crossing is allowed once
     for key, member in (("3", "ana"), ("3", "ben")):
         blocked = record(ledger, key, member=member)
-        assert blocked["outcome"] == "block" and blocked["recorded"] is False and blocked["usage"] is None
-        assert blocked["decision"]["reasons"][0]["code"] == "credits_exhausted"
-        assert blocked["decision"]["resume"] == [{"action": "buy_credits"}]
-    assert ledger.authorize_usage("acme", member="ana", product="chat")["outcome"] == "block"
+        assert blocked.outcome == "block" and blocked.recorded is False and blocked.usage is None
+        assert blocked.decision.reasons[0]["code"] == "credits_exhausted"
+        assert blocked.decision.resume == [{"action": "buy_credits"}]
+    assert ledger.authorize_usage("acme", member="ana", product="chat").outcome == "block"
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
-    assert ledger.authorize_usage("acme", member="ana", product="chat")["outcome"] == "allow"
-    assert record(ledger, "3")["recorded"] is True  # the key a block left unused
+    assert ledger.authorize_usage("acme", member="ana", product="chat").outcome == "allow"
+    assert record(ledger, "3").recorded is True  # the key a block left unused
     assert ledger.get_organization("acme")["credit_balance"] == "2"
 
 
 def test_authorize_checks_an_estimate_up_front(ledger, new_org):
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("1"))
-    assert ledger.authorize_usage("acme", member="ana", product="chat", estimate=Decimal("0.5"))["outcome"] == "allow"
+    assert ledger.authorize_usage("acme", member="ana", product="chat", estimate=Decimal("0.5")).outcome == "allow"
     out = ledger.authorize_usage("acme", member="ana", product="chat", estimate=Decimal("1.5"))
-    assert out["outcome"] == "block" and out["credit_balance"] == "1"
+    assert out.outcome == "block" and out.credit_balance == "1"
 
 
 def test_c4_a_limit_blocks_even_with_credits_left(ledger, new_org):
@@ -94,9 +94,9 @@ def test_c4_a_limit_blocks_even_with_credits_left(ledger, new_org):
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("5"))
     record(ledger, "1")
     blocked = record(ledger, "2")
-    assert blocked["decision"]["reasons"][0]["code"] == "individual_limit_reached"
-    assert {"action": "raise_limit", "level": "individual"} in blocked["decision"]["resume"]
-    assert record(ledger, "3", member="ben")["recorded"] is True  # U2: ben is not held back by ana's limit
+    assert blocked.decision.reasons[0]["code"] == "individual_limit_reached"
+    assert {"action": "raise_limit", "level": "individual"} in blocked.decision.resume
+    assert record(ledger, "3", member="ben").recorded is True  # U2: ben is not held back by ana's limit
 
 
 def test_m3_each_threshold_is_notified_once_per_period(ledger, new_org, clock):
@@ -104,14 +104,14 @@ def test_m3_each_threshold_is_notified_once_per_period(ledger, new_org, clock):
     ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("20"))
     sent = []
     for i in range(4):  # spend 5, 10, 15, 20 of 20
-        sent.append([n["threshold_pct"] for n in record(ledger, f"a{i}")["decision"]["notifications"]])
+        sent.append([n["threshold_pct"] for n in record(ledger, f"a{i}").decision.notifications])
     assert sent == [[], [50], [], [80, 100]]
     notes = ledger.list_notifications("acme")
     assert [(n["level"], n["threshold_pct"], n["spend"], n["limit"]) for n in notes] == [
         ("organization", 50, "10", "20"), ("organization", 80, "20", "20"), ("organization", 100, "20", "20")]
     clock.set(2026, 5, 2)  # a new period: spend and notifications start again
-    assert [n["threshold_pct"] for n in record(ledger, "b0", tokens={"input": 2_000_000})["decision"]
-            ["notifications"]] == [50]
+    assert [n["threshold_pct"] for n in record(ledger, "b0", tokens={"input": 2_000_000}).decision
+            .notifications] == [50]
     assert len(ledger.list_notifications("acme", period=datetime(2026, 5, 2).date())) == 1
 
 
@@ -119,9 +119,9 @@ def test_s5_a_chat_seat_cannot_use_claude_code(ledger, new_org):
     new_org(plan="legacy_chat_code", channel="sales_assisted", seats={"chat": 2, "chat_code": 1},
             owner_seat_type="chat_code", members=(("ana", "chat"),))
     blocked = record(ledger, "1", product="claude_code")
-    assert blocked["decision"]["reasons"][0]["code"] == "product_not_in_seat"
-    assert blocked["decision"]["resume"] == [{"action": "change_seat_type", "seat_type": "chat_code"}]
-    assert record(ledger, "1", member="pat", product="claude_code")["recorded"] is True
+    assert blocked.decision.reasons[0]["code"] == "product_not_in_seat"
+    assert blocked.decision.resume == [{"action": "change_seat_type", "seat_type": "chat_code"}]
+    assert record(ledger, "1", member="pat", product="claude_code").recorded is True
 
 
 def test_seat_type_pool_limit(ledger, new_org):
@@ -130,8 +130,8 @@ def test_seat_type_pool_limit(ledger, new_org):
     ledger.set_limit("acme", actor="pat", level="seat_type", subject="chat", limit=Decimal("10"))
     record(ledger, "1", member="ana")
     record(ledger, "2", member="ben")
-    assert record(ledger, "3", member="ana")["decision"]["reasons"][0]["code"] == "seat_type_limit_reached"
-    assert record(ledger, "3", member="pat")["recorded"] is True  # chat_code is another pool
+    assert record(ledger, "3", member="ana").decision.reasons[0]["code"] == "seat_type_limit_reached"
+    assert record(ledger, "3", member="pat").recorded is True  # chat_code is another pool
 
 
 def test_seat_based_allowance_then_extra_usage(ledger, new_org):
@@ -140,13 +140,13 @@ def test_seat_based_allowance_then_extra_usage(ledger, new_org):
     new_org(plan="seat_based", channel="sales_assisted", seats={"standard": 2}, members=("ana",))
     # standard: 25 USD of usage included per month
     out = [record(ledger, f"r{i}", tokens={"input": 2_000_000}) for i in range(3)]  # 10 USD each
-    assert [(o["usage"]["cost"], o["usage"]["billed"], o["usage"]["included"]) for o in out] == [
+    assert [(o.usage["cost"], o.usage["billed"], o.usage["included"]) for o in out] == [
         ("10", "0", "10"), ("10", "0", "10"), ("10", "0", "5")]
     blocked = record(ledger, "r3")
-    assert blocked["decision"]["reasons"][0]["code"] == "included_usage_exhausted"
+    assert blocked.decision.reasons[0]["code"] == "included_usage_exhausted"
     ledger.update_organization("acme", actor="pat", extra_usage=True)
     extra = record(ledger, "r3")
-    assert (extra["usage"]["billed"], extra["usage"]["included"]) == ("5", "0")
+    assert (extra.usage["billed"], extra.usage["included"]) == ("5", "0")
     summary = ledger.usage_summary("acme")
     ana = next(m for m in summary["members"] if m["id"] == "ana")
     assert (ana["spend"], ana["included_used"], ana["records"]) == ("5", "25", 4)  # the crossing record was not billed
@@ -160,7 +160,7 @@ def test_usage_in_a_closed_period_is_refused(ledger, new_org, clock):
     with pytest.raises(Conflict) as error:
         record(ledger, "late", occurred_at=late)
     assert error.value.code == "period_closed"
-    assert record(ledger, "now")["usage"]["period_start"] == "2026-05-01"
+    assert record(ledger, "now").usage["period_start"] == "2026-05-01"
 
 
 def test_occurred_at_is_checked(ledger, new_org, clock):
@@ -172,7 +172,7 @@ def test_occurred_at_is_checked(ledger, new_org, clock):
     with pytest.raises(InputError):  # before the term's start: the engine says so
         record(ledger, "b", occurred_at=datetime(2025, 12, 31, tzinfo=timezone.utc))
     earlier = record(ledger, "e", occurred_at=datetime(2026, 4, 2, 8, 30, tzinfo=timezone(timedelta(hours=2))))
-    assert earlier["usage"]["occurred_at"] == "2026-04-02T06:30:00Z"
+    assert earlier.usage["occurred_at"] == "2026-04-02T06:30:00Z"
 
 
 def test_bad_usage_names_its_field_and_keeps_nothing(ledger, new_org):

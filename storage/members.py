@@ -1,0 +1,91 @@
+"""Members: added on a free seat, read, their role or seat type changed (S7).
+
+Decided here, where the policy is silent (documented in docs/ledger.md):
+members occupy seats, so a member is added only to a free seat of its seat
+type (``no_free_seat``: add seats first); a seat type change converts the
+member's seat, so the seat counts follow it. Who may add members and change
+roles: storage/roles.py.
+"""
+from __future__ import annotations
+
+from tariff.engine import money
+
+from . import inputs, repository as repo, requests, roles, views
+from .errors import Conflict
+from .models import Member, Organization, SeatChange
+from .unit_of_work import Books, UnitOfWork
+
+
+def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: str = "member",
+        seat_type: str | None = None, name: str | None = None, email: str | None = None) -> dict:
+    roles.assignable(role)
+    member_id = inputs.check_id(id, "id") if id else inputs.new_id("mem")
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        roles.may_add_member(who.role, role)
+        seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type", org.seats)
+        if repo.find_member(uow.session, org, member_id) is not None:
+            raise Conflict(f"member {member_id!r} exists in organization {org.id!r}", "member_exists")
+        _need_free_seat(uow, org, seat_type)
+        member = Member(org_pk=org.pk, id=member_id, name=name, email=email, role=role, seat_type=seat_type,
+                        created_at=uow.now, updated_at=uow.now)
+        uow.session.add(member)
+        uow.session.flush()
+        return views.member(member)
+
+
+def _need_free_seat(uow: UnitOfWork, org: Organization, seat_type: str) -> None:
+    bought = org.seats.get(seat_type, 0)
+    used = repo.assigned_seats(uow.session, org).get(seat_type, 0)
+    if used >= bought:
+        raise Conflict(f"all {bought} {seat_type} seats are taken: add seats first", "no_free_seat")
+
+
+def get(books: Books, org_id: str, member_id: str) -> dict:
+    with books.read() as uow:
+        return views.member(uow.member(uow.org(org_id), member_id))
+
+
+def list_all(books: Books, org_id: str) -> list[dict]:
+    with books.read() as uow:
+        return [views.member(m) for m in repo.members(uow.session, uow.org(org_id))]
+
+
+def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str | None = None,
+           seat_type: str | None = None) -> dict:
+    """Change a member's role, or seat type (S7: the engine's seat_type_change,
+    effective at once; a dearer seat type is charged for the months left)."""
+    with books.write() as uow:
+        org = uow.lock_org(org_id)
+        who = uow.actor(org, actor)
+        member = uow.member(org, member_id)
+        seat_change = None
+        if seat_type is not None and seat_type != member.seat_type:
+            seat_change = _change_seat_type(uow, org, who, member, seat_type)
+        if role is not None and role != member.role:
+            roles.may_change_role(who.role, member.role, role)
+            member.role = role
+        member.updated_at = uow.now
+        out = views.member(member)
+        if seat_change is not None:
+            out["seat_change"] = views.seat_change(seat_change, {member.pk: member.id, who.pk: who.id},
+                                                   list(seat_change.charges))
+        return out
+
+
+def _change_seat_type(uow: UnitOfWork, org: Organization, who: Member, member: Member, to: str) -> SeatChange:
+    event = {"type": "seat_type_change", "from": member.seat_type, "to": to}
+    decision = uow.require_allow(uow.decide(requests.request(org, uow.today, event, who)))
+    change = SeatChange(org_pk=org.pk, kind="type_change", status="applied", seat_type=member.seat_type,
+                        to_seat_type=to, count=1, hipaa=False, member_pk=member.pk, actor_pk=who.pk,
+                        effective_on=uow.today, charged=money.ZERO, created_at=uow.now)
+    uow.session.add(change)
+    for item in decision.changes:
+        if item["change"] == "change_seat_type":
+            uow.set_seats(org, item["from"], -1)
+            uow.set_seats(org, item["to"], +1)
+            member.seat_type = item["to"]
+    uow.record_charges(org, decision, change)
+    uow.audit(org, decision, who)
+    return change

@@ -1,0 +1,175 @@
+"""The unit of work every ledger operation runs in: one transaction, with
+what every operation shares — the time it runs at, the policy set in force,
+and the steps of applying a decision (lock the organization, decide, audit,
+record charges, move seat counts).
+
+    books = Books(database, evaluator, clock)
+    with books.write() as uow:             # the organization's lock is taken by lock_org
+        org = uow.lock_org("acme")
+        who = uow.actor(org, "pat")
+        decision = uow.decide(requests.request(org, uow.today, {"type": "limit_change", ...}, who))
+        uow.require_allow(decision)        # Refused: nothing is kept
+        ...                                # apply decision.changes through uow.session
+        uow.audit(org, decision, who)      # committed when the block ends
+
+``uow.session`` is the SQLAlchemy session: an operation runs its own
+statements through it (Core statements where speed matters, the usage path).
+The evaluator and the time are fixed when the unit starts, so one operation
+decides under one policy set even if a reload lands meanwhile.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Callable, Iterator
+
+from sqlalchemy.orm import Session
+
+from tariff.engine import Decision, Evaluator, periods
+
+from . import repository as repo, views
+from .db import Database
+from .errors import Refused
+from .models import Charge, Event, Member, Organization, SeatChange, SeatCount
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Books:
+    """The database, the evaluator and the clock the ledger keeps its books with.
+
+    ``evaluator``: an Evaluator, or a function returning the one to use now
+    (the API passes the policy store's active set, which a reload replaces).
+    ``clock`` returns the current aware datetime (tests pass a fixed one).
+    """
+
+    def __init__(self, database: Database, evaluator: Evaluator | Callable[[], Evaluator],
+                 clock: Callable[[], datetime] = utc_now):
+        self.db = database
+        self._evaluator = evaluator
+        self.clock = clock
+
+    @property
+    def evaluator(self) -> Evaluator:
+        return self._evaluator if isinstance(self._evaluator, Evaluator) else self._evaluator()
+
+    def now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must return an aware datetime")
+        return now.astimezone(timezone.utc)
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A read-write unit: committed when the block ends, rolled back on any error."""
+        evaluator, now = self.evaluator, self.now()
+        with self.db.write() as session:
+            yield UnitOfWork(session, evaluator, now)
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """A read-only unit on one consistent snapshot."""
+        evaluator, now = self.evaluator, self.now()
+        with self.db.read() as session:
+            yield UnitOfWork(session, evaluator, now)
+
+
+class UnitOfWork:
+    """One open transaction and the helpers every operation shares."""
+
+    def __init__(self, session: Session, evaluator: Evaluator, now: datetime):
+        self.session = session
+        self.evaluator = evaluator
+        self.now = now
+        self.today: date = now.date()
+
+    # -- the policy in force ---------------------------------------------
+
+    @property
+    def policy(self):
+        return self.evaluator.policy
+
+    def plan(self, org: Organization):
+        return self.policy.plans[org.plan]
+
+    def prepaid(self, org: Organization) -> bool:
+        return org.channel in self.plan(org).prepaid_credits
+
+    def decide(self, request: dict) -> Decision:
+        """The engine's decision on a request built from stored state (InputError
+        when something in it, such as a model or product the caller named, is wrong)."""
+        return self.evaluator.decide(request)
+
+    @staticmethod
+    def require_allow(decision: Decision) -> Decision:
+        if decision.outcome != "allow":
+            raise Refused(decision)
+        return decision
+
+    # -- reading who and what ----------------------------------------------
+
+    def lock_org(self, org_id: str) -> Organization:
+        """The organization, locked until the unit ends (every change to it)."""
+        return repo.lock_org(self.session, org_id)
+
+    def org(self, org_id: str) -> Organization:
+        """The organization, unlocked (reads)."""
+        return repo.get_org(self.session, org_id)
+
+    def actor(self, org: Organization, member_id: str) -> Member:
+        """The member acting, whose role the policy and storage/roles.py check."""
+        return repo.actor(self.session, org, member_id)
+
+    def member(self, org: Organization, member_id: str) -> Member:
+        return repo.get_member(self.session, org, member_id)
+
+    # -- applying a decision ---------------------------------------------------
+
+    def audit(self, org: Organization, decision: Decision, actor: Member | None) -> None:
+        """Keep the applied decision and the request it was made from (replays, tariff diff --ledger)."""
+        self.session.add(Event(org_pk=org.pk, kind=decision.event, actor_pk=actor.pk if actor else None,
+                               as_of=decision.as_of, outcome=decision.outcome,
+                               decision=json.dumps(decision.to_dict(), sort_keys=True),
+                               request=json.dumps(decision.request_json(), sort_keys=True), created_at=self.now))
+
+    def record_charges(self, org: Organization, decision: Decision, change: SeatChange | None) -> Decimal:
+        """Seat charges of an allowed decision (S2, S3, S7), exact; returns their total."""
+        total = Decimal(0)
+        for line in decision.charges:
+            self.session.add(Charge(org_pk=org.pk, seat_change=change,
+                                    period_start=periods.period_start(decision.as_of), kind=line.kind,
+                                    item=line.item, quantity=line.quantity, unit_price=line.unit_price,
+                                    months=line.months, amount=line.amount, created_at=self.now))
+            total += line.amount
+        if change is not None:
+            change.charged = total
+        return total
+
+    def set_seats(self, org: Organization, seat_type: str, delta: int) -> None:
+        for row in org.seat_counts:
+            if row.seat_type == seat_type:
+                row.count += delta
+                break
+        else:
+            org.seat_counts.append(SeatCount(seat_type=seat_type, count=delta))
+        org.hipaa_seats = min(org.hipaa_seats, self.hipaa_capacity(org))
+        org.updated_at = self.now
+
+    def hipaa_capacity(self, org: Organization) -> int:
+        """HIPAA-ready seats can only be seats of a type that has the add-on (S6)."""
+        prices = self.policy.seat_prices.on(org.term_start)
+        eligible = set(prices.hipaa_addon_monthly) if prices else set()
+        return sum(count for seat_type, count in org.seats.items() if seat_type in eligible)
+
+    # -- answers -----------------------------------------------------------------
+
+    def view_org(self, org: Organization) -> dict:
+        return views.organization(org, self.prepaid(org), repo.assigned_seats(self.session, org))
+
+    def balance(self, org: Organization) -> str | None:
+        """The credit balance as answered: on prepaid plans only."""
+        return views.money(org.credit_balance) if self.prepaid(org) else None
