@@ -56,17 +56,15 @@ def guard_blueprint(blueprint) -> None:
             check_api_token()
 
 
-def api_token_required(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        check_api_token()
-        return view(*args, **kwargs)
-    return wrapper
+def _requiring(check):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check()
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
 
 
-def admin_token_required(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        check_admin_token()
-        return view(*args, **kwargs)
-    return wrapper
+api_token_required = _requiring(check_api_token)
+admin_token_required = _requiring(check_admin_token)

@@ -19,8 +19,7 @@ from .unit_of_work import Books, UnitOfWork
 def purchase(books: Books, org_id: str, *, actor: str, amount: Decimal, idempotency_key: str | None = None) -> dict:
     """The entry and the balance after it; ``replayed``: the first purchase of this key, again."""
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         digest = idempotency.fingerprint(actor=actor, amount=money.fmt(amount))
         if idempotency_key is not None:
             first = idempotency.first_use(uow.session, CreditEntry, org, idempotency_key, digest, "purchase")

@@ -29,8 +29,7 @@ class LimitSet:
 def set_limit(books: Books, org_id: str, *, actor: str, level: str, limit: Decimal | str,
               subject: str | None = None) -> LimitSet:
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         decision = uow.require_allow(uow.decide(requests.request(
             org, uow.today, {"type": "limit_change", "level": level, "limit": limit}, who)))
         subject = _subject(uow, org, level, subject)

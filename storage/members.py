@@ -21,8 +21,7 @@ def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: s
     roles.assignable(role)
     member_id = inputs.check_id(id, "id") if id else inputs.new_id("mem")
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         roles.may_add_member(who.role, role)
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type", org.seats)
         if repo.find_member(uow.session, org, member_id) is not None:
@@ -57,8 +56,7 @@ def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str |
     """Change a member's role, or seat type (S7: the engine's seat_type_change,
     effective at once; a dearer seat type is charged for the months left)."""
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         member = uow.member(org, member_id)
         seat_change = None
         if seat_type is not None and seat_type != member.seat_type:

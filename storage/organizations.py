@@ -90,8 +90,7 @@ def update(books: Books, org_id: str, *, actor: str, name: str | None = None, ex
     engine's ``disable_usage_billing`` (refused on usage-based plans, U4);
     switching on has no event in the policy (storage/roles.py)."""
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         usage_based = uow.plan(org).usage != INCLUDED_ALLOWANCE
         if extra_usage is False and (org.extra_usage or usage_based):
             decision = uow.require_allow(uow.decide(requests.request(org, uow.today,

@@ -24,8 +24,7 @@ from .unit_of_work import Books, UnitOfWork
 def add(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
         hipaa: bool = False) -> dict:
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
         return result(uow, org, apply_addition(uow, org, who, seat_type, count, hipaa, uow.today))
 
@@ -33,8 +32,7 @@ def add(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | N
 def remove(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
            at_renewal: bool = False) -> dict:
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
         if not at_renewal:
             return result(uow, org, apply_removal(uow, org, who, seat_type, count, uow.today))
@@ -59,8 +57,7 @@ def changes(books: Books, org_id: str) -> list[dict]:
 def cancel(books: Books, org_id: str, change_id: int, *, actor: str) -> dict:
     """Cancel a scheduled removal before it applies."""
     with books.write() as uow:
-        org = uow.lock_org(org_id)
-        who = uow.actor(org, actor)
+        org, who = uow.acting(org_id, actor)
         change = uow.session.get(SeatChange, change_id)
         if change is None or change.org_pk != org.pk:
             raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")

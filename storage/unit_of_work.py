@@ -116,6 +116,11 @@ class UnitOfWork:
         """The organization, locked until the unit ends (every change to it)."""
         return repo.lock_org(self.session, org_id)
 
+    def acting(self, org_id: str, actor: str) -> tuple[Organization, Member]:
+        """The organization, locked, and the member acting on it (every change a member makes)."""
+        org = self.lock_org(org_id)
+        return org, self.actor(org, actor)
+
     def org(self, org_id: str) -> Organization:
         """The organization, unlocked (reads)."""
         return repo.get_org(self.session, org_id)
