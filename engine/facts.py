@@ -3,13 +3,14 @@
 This table is the contract between policy authors and the engine: `tariff
 validate` refuses a condition on a field not listed here or a literal of the
 wrong type. Money fields hold whole nano-dollars inside the engine (see
-money.py); in YAML they are written in USD.
+money.py); in YAML they are written in USD. Which facts a decision of each
+event type carries is in events.py.
 """
 from __future__ import annotations
 
-STR, BOOL, INT, MONEY, PCT = "text", "boolean", "integer", "money", "percent"
+from .vocabulary import LEVELS
 
-LEVELS = ("organization", "seat_type", "individual")
+STR, BOOL, INT, MONEY, PCT = "text", "boolean", "integer", "money", "percent"
 
 FIELDS: dict[str, str] = {
     "event": STR,
@@ -46,26 +47,13 @@ for _level in LEVELS:
     FIELDS[f"{_level}_pct"] = PCT  # spend_after as a whole percentage of the limit
     FIELDS[f"{_level}_notified_pct"] = PCT  # highest threshold already sent this period
 
-EVENTS = (
-    "usage_precheck",
-    "usage",
-    "seats_added",
-    "seat_removal",
-    "seat_type_change",
-    "limit_change",
-    "credit_purchase",
-    "disable_usage_billing",
-    "period_start",
-    "renewal",
-    "early_migration",
-)
-
-# Values a rule may take from the decision's context with `$name`.
-CONTEXT_VALUES = (
-    "as_of",
-    "period_start",
-    "next_period_start",
-    "renewal_date",
-    "renewal_plan",
-    "seat_type_with_product",
-)
+# Values a rule's effects may take from the decision's context with `$name`,
+# and the part of the request each one needs (None: always known).
+CONTEXT_VALUES: dict[str, str | None] = {
+    "as_of": None,
+    "period_start": None,
+    "next_period_start": None,
+    "renewal_date": "organization.term_start",
+    "renewal_plan": None,
+    "seat_type_with_product": "event.product",
+}

@@ -3,6 +3,11 @@
 Everything a condition compares is prepared here, exactly: prices from the
 rate card in force on the day, month-to-date spend after this usage, each
 limit's use as a whole percentage. What the rules then decide is theirs.
+
+Which facts a decision carries is the event table's (events.py): every
+decision's own, the acting member's, the term's, and those of the event
+type's fact group, computed by the provider of that name (PROVIDERS). A test
+(tests/tools/test_tools_lint_logic.py) holds each provider to its group.
 """
 from __future__ import annotations
 
@@ -12,13 +17,12 @@ from decimal import Decimal
 
 from .. import periods
 from ..errors import InputError
+from ..events import ENDED, EVENT_TYPES, OPEN, EventType
 from ..money import ZERO, AmountError, to_nano
 from ..load.policy_set import Plan, PolicySet
 from .pricing import price_tokens, total
 from ..load.rate_card import SeatPrices, UnknownModel
-from .request import UNLIMITED
-
-LEVEL_SOURCES = {"organization": "organization", "seat_type": "seat_type_pool", "individual": "member"}
+from ..vocabulary import LEVEL_PARTS, UNLIMITED
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Context:
     channel: str
     as_of: date
     seat_prices: SeatPrices
+    event_type: EventType
     event: dict = field(default_factory=dict)
     organization: dict = field(default_factory=dict)
     member: dict | None = None
@@ -78,13 +83,11 @@ def _channel(plan: Plan, request: dict) -> str:
 
 
 def _seat_type(plan: Plan, given: str | None, path: str) -> str:
-    if given is None:
-        if len(plan.seat_types) == 1:
-            return next(iter(plan.seat_types))
+    """``given``, or the plan's only seat type; an error if neither."""
+    seat_type = given or plan.default_seat_type
+    if seat_type is None:
         _fail(path, f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
-    if given not in plan.seat_types:
-        _fail(path, f"{given!r} is not a seat type of plan {plan.id} ({', '.join(plan.seat_types)})")
-    return given
+    return seat_type
 
 
 def build_context(policy: PolicySet, request: dict) -> Context:
@@ -99,27 +102,34 @@ def build_context(policy: PolicySet, request: dict) -> Context:
     prices = policy.seat_prices.on(as_of)
     if prices is None:
         _fail("as_of", f"no seat prices are in force on {as_of.isoformat()}")
-    ctx = Context(policy, plan, request, _channel(plan, request), as_of, prices, event,
+    event_type = EVENT_TYPES[kind]
+    ctx = Context(policy, plan, request, _channel(plan, request), as_of, prices, event_type, event,
                   request.get("organization") or {}, request.get("member"))
-    member = ctx.member or {}
     fact = {"event": kind, "plan": plan.id, "channel": ctx.channel,
             "prepaid": ctx.channel in plan.prepaid_credits,
             "extra_usage": bool(ctx.organization.get("extra_usage"))}
     if ctx.member is not None:
-        fact["role"] = member["role"]
-        fact["seat_type"] = _seat_type(plan, member.get("seat_type"), "member.seat_type")
+        seat_type = ctx.member.get("seat_type")
+        if seat_type is not None and seat_type not in plan.seat_types:
+            _fail("member.seat_type", f"{seat_type!r} is not a seat type of plan {plan.id} "
+                  f"({', '.join(plan.seat_types)})")
+        fact["role"] = ctx.member["role"]
+        fact["seat_type"] = _seat_type(plan, seat_type, "member.seat_type")
     _values(ctx)
-    try:
-        if kind in ("usage", "usage_precheck"):
-            _usage(ctx, fact)
-        _event_details(ctx, fact)
-    except AmountError as exc:  # e.g. a usage worth more than the engine's range
-        _fail("event", str(exc))
+    if ctx.months_remaining is not None:
+        # The term's first day and its renewal day are not mid-term (S4).
+        fact["mid_term"] = ctx.as_of != ctx.organization["term_start"] and ctx.months_remaining > 0
+    if event_type.facts is not None:
+        try:
+            PROVIDERS[event_type.facts.name](ctx, fact)
+        except AmountError as exc:  # e.g. a usage worth more than the engine's range
+            _fail("event", str(exc))
     ctx.fact = fact
     return ctx
 
 
 def _values(ctx: Context) -> None:
+    """The values effects may name (`$renewal_date`, ...), and the term's checks."""
     term_start = ctx.organization.get("term_start")
     ctx.values = {
         "as_of": ctx.as_of,
@@ -127,25 +137,31 @@ def _values(ctx: Context) -> None:
         "next_period_start": periods.next_period_start(ctx.as_of),
         "renewal_date": periods.term_end(term_start) if term_start else None,
         "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
-        "seat_type_with_product": None,  # set for usage events
+        "seat_type_with_product": None,
     }
     if term_start is not None:
         if ctx.as_of < term_start:
             _fail("as_of", f"is before the term's start ({term_start.isoformat()})")
         ctx.months_remaining = periods.months_remaining(ctx.as_of, term_start)
         renewal = ctx.values["renewal_date"]
-        if ctx.event["type"] in ("seats_added", "seat_type_change") and ctx.as_of >= renewal:
+        if ctx.event_type.term == OPEN and ctx.as_of >= renewal:
             _fail("as_of", f"the term ended on {renewal.isoformat()}: renew it before changing seats")
-        if ctx.event["type"] == "renewal" and ctx.as_of < renewal:
+        if ctx.event_type.term == ENDED and ctx.as_of < renewal:
             _fail("as_of", f"the term renews on {renewal.isoformat()}; a renewal cannot happen before "
                   "(an earlier move goes through sales: early_migration)")
     for seat_type in ctx.organization.get("seats") or {}:
         if seat_type not in ctx.plan.seat_types:
             _fail(f"organization.seats.{seat_type}", f"not a seat type of plan {ctx.plan.id} "
                   f"({', '.join(ctx.plan.seat_types)})")
+    product = ctx.event.get("product")
+    if product is not None:  # the cheapest seat type that offers it
+        offering = [s for s, products in ctx.plan.seat_types.items() if product in products]
+        ctx.values["seat_type_with_product"] = min(
+            offering, key=lambda s: ctx.seat_prices.monthly.get(s, ZERO)) if offering else None
 
 
 def _usage(ctx: Context, fact: dict) -> None:
+    """The usage and usage_precheck facts: what it costs, who may use it, spend and limits after it."""
     plan, event = ctx.plan, ctx.event
     product = event["product"]
     if product not in ctx.policy.vocabulary["products"]:
@@ -154,9 +170,6 @@ def _usage(ctx: Context, fact: dict) -> None:
     fact["product"] = product
     fact["product_in_seat"] = product in plan.seat_types[seat_type]
     fact["product_on_plan"] = any(product in products for products in plan.seat_types.values())
-    with_product = [s for s, products in plan.seat_types.items() if product in products]
-    ctx.values["seat_type_with_product"] = min(with_product, key=lambda s: ctx.seat_prices.monthly.get(s, ZERO)) \
-        if with_product else None
     ctx.model = event.get("model")
     if ctx.model is not None:
         try:
@@ -189,7 +202,7 @@ def _usage(ctx: Context, fact: dict) -> None:
         fact["credit_balance"] = to_nano(balance)
         fact["credit_after"] = to_nano(balance - added)
     for level in plan.limit_levels:
-        source = ctx.request.get(LEVEL_SOURCES[level])
+        source = ctx.request.get(LEVEL_PARTS[level])
         if source is None:
             continue
         limit = source.get("limit")
@@ -205,34 +218,41 @@ def _usage(ctx: Context, fact: dict) -> None:
             fact[f"{level}_pct"] = state.pct
 
 
-def _event_details(ctx: Context, fact: dict) -> None:
+def _limit_change(ctx: Context, fact: dict) -> None:
+    event = ctx.event
+    fact["level"] = event["level"]
+    fact["level_available"] = event["level"] in ctx.plan.limit_levels
+    if event["limit"] != UNLIMITED:
+        fact["new_limit"] = to_nano(event["limit"])
+
+
+def _credit_purchase(ctx: Context, fact: dict) -> None:
+    fact["amount"] = to_nano(ctx.event["amount"])
+
+
+def _seats(ctx: Context, fact: dict) -> None:
+    """Seats added or removed, of the seat type said or the plan's only one."""
     event, plan = ctx.event, ctx.plan
-    kind = event["type"]
-    if ctx.months_remaining is not None:
-        # The term's first day and its renewal day are not mid-term (S4).
-        fact["mid_term"] = ctx.as_of != ctx.organization["term_start"] and ctx.months_remaining > 0
-    if kind == "limit_change":
-        fact["level"] = event["level"]
-        fact["level_available"] = event["level"] in plan.limit_levels
-        if event["limit"] != UNLIMITED:
-            fact["new_limit"] = to_nano(event["limit"])
-    elif kind == "credit_purchase":
-        fact["amount"] = to_nano(event["amount"])
-    elif kind in ("seats_added", "seat_removal"):
-        seat_type = event.get("seat_type") or (next(iter(plan.seat_types)) if len(plan.seat_types) == 1 else None)
-        if seat_type is None:
-            _fail("event.seat_type", f"plan {plan.id} has seat types {', '.join(plan.seat_types)}: say which")
-        ctx.target_seat_type = seat_type
-        held = (ctx.organization.get("seats") or {}).get(seat_type)
-        if kind == "seat_removal" and held is not None and event["count"] > held:
-            _fail("event.count", f"the organization holds {held} {seat_type} seats; it cannot remove {event['count']}")
-        fact["count"] = event["count"]
-        fact["seat_type_on_plan"] = seat_type in plan.seat_types
-        fact["hipaa"] = bool(event.get("hipaa"))
-        fact["hipaa_available"] = seat_type in ctx.seat_prices.hipaa_addon_monthly
-    elif kind == "seat_type_change":
-        ctx.target_seat_type = event["to"]
-        on_plan = event["to"] in plan.seat_types and event["from"] in plan.seat_types
-        fact["seat_type_on_plan"] = on_plan
-        prices = ctx.seat_prices.monthly
-        fact["upgrade"] = on_plan and prices[event["to"]] > prices[event["from"]]
+    seat_type = _seat_type(plan, event.get("seat_type"), "event.seat_type")
+    ctx.target_seat_type = seat_type
+    held = (ctx.organization.get("seats") or {}).get(seat_type)
+    if event["type"] == "seat_removal" and held is not None and event["count"] > held:
+        _fail("event.count", f"the organization holds {held} {seat_type} seats; it cannot remove {event['count']}")
+    fact["count"] = event["count"]
+    fact["seat_type_on_plan"] = seat_type in plan.seat_types
+    fact["hipaa"] = bool(event.get("hipaa"))
+    fact["hipaa_available"] = seat_type in ctx.seat_prices.hipaa_addon_monthly
+
+
+def _seat_type_change(ctx: Context, fact: dict) -> None:
+    event, plan = ctx.event, ctx.plan
+    ctx.target_seat_type = event["to"]
+    on_plan = event["to"] in plan.seat_types and event["from"] in plan.seat_types
+    fact["seat_type_on_plan"] = on_plan
+    prices = ctx.seat_prices.monthly
+    fact["upgrade"] = on_plan and prices[event["to"]] > prices[event["from"]]
+
+
+# Each fact group of the event table (events.py), by name: the function that computes its facts.
+PROVIDERS = {"usage": _usage, "limit_change": _limit_change, "credit_purchase": _credit_purchase, "seats": _seats,
+             "seat_type_change": _seat_type_change}

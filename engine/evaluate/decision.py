@@ -11,9 +11,10 @@ from datetime import date
 from decimal import Decimal
 
 from .context import Context
+from ..events import STATE_CHANGES
 from ..money import ZERO, fmt
 from ..periods import add_months, period_start
-from .pricing import CHARGES, ChargeLine, total
+from .pricing import PRICES, total
 
 ALLOW, BLOCK, REFUSE = "allow", "block", "refuse"
 DEFAULT_DENY = "not_available_on_plan"
@@ -116,13 +117,13 @@ def assemble(ctx: Context, fired_rules: list) -> Decision:
         for rule in fired_rules:
             effects = rule.effects
             for action in effects.charge:
-                decision.charges += CHARGES[action.name]["price"](ctx, **action.resolve(ctx.values))
+                decision.charges += PRICES[action.name](ctx, **action.resolve(ctx.values))
             for action in effects.notify:
                 decision.notifications.append(_notification(ctx, action))
             if effects.transition is not None:
                 decision.transition = {"type": effects.transition.name, **effects.transition.resolve(ctx.values)}
             for name in effects.apply:
-                decision.changes.append({"change": name, **CHANGES[name](ctx)})
+                decision.changes.append({"change": name, **CHANGES.get(name, _event_fields)(ctx)})
     return decision
 
 
@@ -167,10 +168,12 @@ def _notification(ctx: Context, action) -> dict:
     return out
 
 
-# What each state change carries, for whoever keeps the books.
+# What each state change carries, for whoever keeps the books. A state change
+# of the event table (events.STATE_CHANGES) not named here carries the event's
+# own fields.
 CHANGES = {
-    "record_usage": lambda c: {"member": (c.member or {}).get("id"), "model": c.model, "product": c.event["product"], "cost": c.usage_cost,
-                               "billed": c.billed, "included": c.included_part},
+    "record_usage": lambda c: {"member": (c.member or {}).get("id"), "model": c.model, "product": c.event["product"],
+                               "cost": c.usage_cost, "billed": c.billed, "included": c.included_part},
     "consume_credits": lambda c: {"amount": c.billed},
     "add_credits": lambda c: {"amount": c.event["amount"]},
     "set_limit": lambda c: {"level": c.event["level"], "limit": c.event["limit"]},
@@ -183,6 +186,13 @@ CHANGES = {
     "issue_invoice": lambda c: {"period_start": _previous_period(c.as_of)},
     "disable_extra_usage": lambda c: {},
 }
+
+
+assert set(CHANGES) <= STATE_CHANGES, "a state change the event table does not declare"
+
+
+def _event_fields(ctx: Context) -> dict:
+    return {k: v for k, v in ctx.event.items() if k != "type"}
 
 
 def _previous_period(day: date) -> date:

@@ -1,7 +1,7 @@
 """Charges: exact Decimal lines, made by the pricing functions rules name.
 
-A rule says *whether* to charge (`charge: seats_added`); the function here
-says *how much*, from the rate card and seat prices in force on the day.
+A rule says *whether* to charge (`charge: seats_added`, a name the event
+table declares: events.CHARGES); the function here says *how much*, from the rate card and seat prices in force on the day.
 Amounts are exact: nothing is rounded here (see money.py for where it is).
 """
 from __future__ import annotations
@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import inspect
+
+from ..events import CHARGES
+from ..load.rate_card import ModelRates
 from ..money import ZERO, fmt
-from ..load.rate_card import TOKEN_CLASSES, ModelRates
+from ..vocabulary import TOKEN_CLASSES
 
 TERM_MONTHS = 12
 
@@ -123,11 +127,8 @@ def term_seats(ctx, as_seat_type: str | None = None) -> list[ChargeLine]:
     return lines
 
 
-CHARGES = {
-    "usage": {"params": [], "price": usage},
-    "included_usage": {"params": [], "price": included_usage},
-    "extra_usage": {"params": [], "price": extra_usage},
-    "seats_added": {"params": [], "price": seats_added},
-    "seat_upgrade": {"params": [], "price": seat_upgrade},
-    "term_seats": {"params": ["as_seat_type"], "price": term_seats},
-}
+# The pricing function of each charge a rule may name (events.CHARGES), by that name.
+PRICES = {"usage": usage, "included_usage": included_usage, "extra_usage": extra_usage, "seats_added": seats_added,
+          "seat_upgrade": seat_upgrade, "term_seats": term_seats}
+assert {name: tuple(inspect.signature(price).parameters)[1:] for name, price in PRICES.items()} == CHARGES, \
+    "every charge of events.CHARGES is priced here, with the parameters it declares"

@@ -1,193 +1,203 @@
-"""A quick path through request validation for requests that are plainly well formed.
+"""A quick path through a marshmallow schema, generated from the schema itself.
 
-marshmallow (``request.RequestSchema``) is the authority: it documents the
-request, and it judges and words every error. But it costs more per decision
-than durable_rules itself (bench/bench_engine.py --breakdown). This path accepts
-only requests whose every value is already of the exact expected type and
-range, and builds the very dict marshmallow would; for anything else, even
-what marshmallow would accept (a bool written "true", say), it answers None
-and marshmallow decides. Stricter, never looser: tests/engine check that
-wherever it accepts, its result equals marshmallow's.
+marshmallow is the authority (it documents a request, and judges and words
+every error), but its machinery costs more per decision than durable_rules
+(bench/bench_engine.py --breakdown). ``quick_loader(schema)`` walks the
+schema's own declared fields once and returns a loader that accepts only
+what is plainly well formed, with marshmallow's result, and answers None for
+everything else, even what marshmallow would accept, so marshmallow decides.
+Stricter, never looser (tests/engine/test_engine_request_fast.py holds it to
+that). What it takes from the schema, re-declaring nothing:
+
+- the fields, their data keys and attributes, ``required``, ``allow_none``
+  and ``load_default``; unknown keys are refused (the schemas are strict);
+- each field's value, when it is already of the field's exact type
+  (``str``, ``int``, ``bool``; a ``date`` or ISO ``YYYY-MM-DD`` text for a
+  date), then the field's own validators (Range, OneOf, Length, ...);
+- nested schemas, and dictionaries of keys and values, recursively;
+- fields with a ``quick_checker(build)`` method check their own values
+  (schema.Money and Limit: text, int or Decimal amounts; the request's event
+  field: one schema per event type);
+- the schemas' ``@validates_schema`` hooks, called on the result.
+
+Anything it does not know (another field class, a pre- or post-load hook)
+makes that part always unsure, and is listed in ``uncovered`` (a test keeps
+it empty).
 """
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from functools import partial
 
-from .. import facts as F
-from ..money import MAX_AMOUNT
-from ..load.rate_card import TOKEN_CLASSES
-from .request import CHANNELS, DATES, EVENT_FIELDS, ROLES, SYSTEM_EVENTS, TERM_EVENTS, UNLIMITED
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow.constants import missing
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-TOP = frozenset({"plan", "as_of", "channel", "organization", "seat_type_pool", "member", "event"})
-CENT = Decimal("0.01")
-
-
-class _Unsure(Exception):
-    """Not plainly well formed: let marshmallow judge."""
-
-
-def _text(value):
-    if type(value) is not str:
-        raise _Unsure
-    return value
-
-
-def _money(value, minimum=Decimal(0)):
-    if type(value) not in (str, int, Decimal):
-        raise _Unsure
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise _Unsure from None
-    if not amount.is_finite() or abs(amount) > MAX_AMOUNT or amount.as_tuple().exponent < -9 \
-            or (minimum is not None and amount < minimum):
-        raise _Unsure
-    return amount
-
-
-def _limit(value):
-    return UNLIMITED if value == UNLIMITED else _money(value)
+# What a check may raise to say "not plainly well formed": marshmallow's
+# validators and hooks raise ValidationError, the rest ValueError (a type or a
+# value it does not take), KeyError (an unknown field) or TypeError.
+UNSURE = (ValueError, ValidationError, TypeError, KeyError)
+# Fields whose loaded value is the value sent, when it has this exact type.
+EXACT = {fields.String: str, fields.Boolean: bool}
 
 
 def _day(value):
+    if type(value) is date:
+        return value
     if type(value) is not str or len(value) != 10 or value[4] != "-" or value[7] != "-":
-        raise _Unsure
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise _Unsure from None
-    if not DATES.min <= day <= DATES.max:
-        raise _Unsure
-    return day
+        raise ValueError
+    return date.fromisoformat(value)
 
 
-def _int(value, low, high=None):
-    if type(value) is not int or value < low or (high is not None and value > high):
-        raise _Unsure
-    return value
+def _unsure(value):
+    raise ValueError
 
 
-def _bool(value):
-    if type(value) is not bool:
-        raise _Unsure
-    return value
-
-
-def _seats(value):
-    if type(value) is not dict:
-        raise _Unsure
-    return {_text(k): _int(n, 0) for k, n in value.items()}
-
-
-def _role(value):
-    if value not in ROLES:
-        raise _Unsure
-    return value
-
-
-ORGANIZATION = {"id": _text, "term_start": _day, "credit_balance": lambda v: _money(v, None), "seats": _seats,
-                "hipaa_seats": lambda v: _int(v, 0), "extra_usage": _bool}
-MEMBER = {"id": _text, "role": _role, "seat_type": _text, "included_used": _money}
-
-
-def _level(source, extra: dict) -> dict:
-    if type(source) is not dict:
-        raise _Unsure
-    out = {}
-    for key, value in source.items():
-        if key == "spend":
-            out[key] = _money(value)
-        elif key == "limit":
-            out[key] = None if value is None else _limit(value)
-        elif key == "notified_pct":
-            out[key] = _int(value, 0, 1000)
-        elif key in extra:
-            out[key] = extra[key](value)
+def _holds(validators):
+    """One predicate for a field's validators: Range, OneOf and Length compiled to
+    comparisons, any other called as it is (raising ValidationError). None: no validators."""
+    tests = []
+    for v in validators:
+        if type(v) is validate.Range:
+            tests.append(partial(_in_range, v.min, v.max, v.min_inclusive, v.max_inclusive))
+        elif type(v) is validate.OneOf:
+            tests.append(frozenset(v.choices).__contains__)
+        elif type(v) is validate.Length and v.equal is None:
+            tests.append(partial(_length, v.min or 0, v.max))
         else:
-            raise _Unsure
-    out.setdefault("notified_pct", 0)
-    return out
+            tests.append(partial(_called, v))
+    if len(tests) <= 1:
+        return tests[0] if tests else None
+    return lambda value: all(test(value) for test in tests)
 
 
-def _tokens(value):
-    if type(value) is not dict or not set(value) <= set(TOKEN_CLASSES):
-        raise _Unsure
-    tokens = {c: _int(value.get(c, 0), 0) for c in TOKEN_CLASSES}
-    if not any(tokens.values()):
-        raise _Unsure
-    return tokens
+def _in_range(low, high, low_inclusive, high_inclusive, value) -> bool:
+    if low is not None and (value < low if low_inclusive else value <= low):
+        return False
+    return high is None or (value <= high if high_inclusive else value < high)
 
 
-def _amount(value):
-    amount = _money(value)
-    if amount < CENT:
-        raise _Unsure
-    return amount
+def _length(low, high, value) -> bool:
+    return low <= len(value) and (high is None or len(value) <= high)
 
 
-def _model(value):
-    if not 1 <= len(_text(value)) <= 200:
-        raise _Unsure
-    return value
+def _called(validator, value) -> bool:
+    validator(value)  # raises ValidationError where it does not hold
+    return True
 
 
-def _level_name(value):
-    if value not in F.LEVELS:
-        raise _Unsure
-    return value
+class _Builder:
+    def __init__(self):
+        self.uncovered: list[str] = []
+        self._schemas: dict = {}
 
+    def schema(self, schema: Schema):
+        """A check for a mapping loaded with ``schema``: the loaded dict, or an UNSURE error."""
+        key = id(schema)
+        if key not in self._schemas:
+            self._schemas[key] = self._schema(schema)
+        return self._schemas[key]
 
-EVENT = {"product": _text, "seat_type": _text, "from": _text, "to": _text, "model": _model, "tokens": _tokens,
-         "estimate": _money, "count": lambda v: _int(v, 1, 1_000_000), "hipaa": _bool, "level": _level_name,
-         "limit": _limit, "amount": _amount}
+    def _schema(self, schema: Schema):
+        name = type(schema).__name__
+        hooks = schema._hooks
+        if schema.unknown != RAISE or hooks[PRE_LOAD] or hooks[POST_LOAD] or hooks[VALIDATES]:
+            self.uncovered.append(f"{name}: unknown fields, pre_load, post_load or validates")
+            return _unsure
+        by_key, required, defaults = {}, [], []
+        for attr, field in schema.load_fields.items():
+            key = field.data_key or attr
+            by_key[key] = (field.attribute or attr, self.field(field, f"{name}.{key}"))
+            if field.required:
+                required.append(key)
+            elif field.load_default is not missing:
+                defaults.append((field.attribute or attr, field.load_default))
+        validators = []
+        for attr, many, options in hooks[VALIDATES_SCHEMA]:
+            if many or options.get("pass_original"):
+                self.uncovered.append(f"{name}.{attr}: a hook on the original or on many")
+                return _unsure
+            validators.append(getattr(schema, attr))
 
+        required = frozenset(required)
+        constants = {attr: default for attr, default in defaults if not callable(default)}
+        made = [(attr, default) for attr, default in defaults if callable(default)]
 
-def _event(value) -> dict:
-    if type(value) is not dict:
-        raise _Unsure
-    kind = value.get("type")
-    if type(kind) is not str or kind not in EVENT_FIELDS:
-        raise _Unsure
-    required, optional = EVENT_FIELDS[kind]
-    keys = set(value) - {"type"}
-    if not required <= keys <= required | optional:
-        raise _Unsure
-    out = {key: EVENT[key](v) for key, v in value.items() if key != "type"}
-    out["type"] = kind
-    return out
+        def check(value):
+            if type(value) is not dict:
+                raise ValueError
+            out = dict(constants)  # defaults that are values; sent values replace them
+            for key, item in value.items():
+                attr, convert = by_key[key]  # KeyError: an unknown field
+                out[attr] = convert(item)
+            if not required <= value.keys():
+                raise ValueError
+            for attr, default in made:
+                if attr not in out:
+                    out[attr] = default()
+            for hook in validators:
+                hook(out, partial=None, many=False, unknown=RAISE)
+            return out
+        return check
 
+    def field(self, field: fields.Field, name: str):
+        """A check for one field's value: marshmallow's result for it, or an UNSURE error."""
+        exact = None
+        own = getattr(field, "quick_checker", None)
+        if own is not None:
+            convert = own(self.schema)
+        elif isinstance(field, fields.Nested):
+            convert = self.schema(field.schema)
+        elif isinstance(field, fields.Dict):
+            keys = self.field(field.key_field, f"{name} keys") if field.key_field else None
+            values = self.field(field.value_field, f"{name} values") if field.value_field else None
+            if keys is None or values is None:
+                self.uncovered.append(f"{name}: a Dict without key and value fields")
+                convert = _unsure
+            else:
+                def convert(value):
+                    if type(value) is not dict:
+                        raise ValueError
+                    return {keys(k): values(v) for k, v in value.items()}
+        elif type(field) in EXACT or (isinstance(field, fields.Integer) and field.strict):
+            exact = EXACT.get(type(field), int)
+        elif isinstance(field, fields.Date) and not isinstance(field, fields.DateTime):
+            convert = _day
+        else:
+            self.uncovered.append(f"{name}: {type(field).__name__}")
+            convert = _unsure
+        holds, allow_none = _holds(field.validators), field.allow_none
+        if exact is not None:  # the value as it is, if it has the type: no conversion
+            def check(value):
+                if type(value) is exact and (holds is None or holds(value)):
+                    return value
+                if value is None and allow_none:
+                    return None
+                raise ValueError
+            return check
+        if holds is None and not allow_none:
+            return convert
 
-def accept_well_formed(payload) -> dict | None:
-    """marshmallow's result for a plainly well-formed request, else None."""
-    try:
-        if type(payload) is not dict or not set(payload) <= TOP:
-            return None
-        out = {"plan": _text(payload["plan"]), "as_of": _day(payload["as_of"]), "event": _event(payload["event"])}
-        if "channel" in payload:
-            if payload["channel"] not in CHANNELS:
+        def check(value):
+            if value is None and allow_none:
                 return None
-            out["channel"] = payload["channel"]
-        organization = {}  # marshmallow's load_default when absent: no nested defaults
-        if "organization" in payload:
-            organization = _level(payload["organization"], ORGANIZATION)
-            organization.setdefault("hipaa_seats", 0)
-            organization.setdefault("extra_usage", False)
-        out["organization"] = organization
-        for key, extra in (("member", MEMBER), ("seat_type_pool", {})):
-            if key in payload:
-                out[key] = _level(payload[key], extra)
-        kind = out["event"]["type"]
-        member = out.get("member")
-        if (kind not in SYSTEM_EVENTS and member is None) or (member is not None and "role" not in member):
+            out = convert(value)
+            if holds is None or holds(out):
+                return out
+            raise ValueError
+        return check
+
+
+def quick_loader(schema: Schema):
+    """``load(payload)``: what ``schema.load(payload)`` returns when the payload is
+    plainly well formed, else None. ``load.uncovered`` lists what it cannot check."""
+    builder = _Builder()
+    check = builder.schema(schema)
+
+    def load(payload):
+        try:
+            return check(payload)
+        except UNSURE:
             return None
-        if kind in TERM_EVENTS and "term_start" not in organization:
-            return None
-        if kind == "renewal" and "seats" not in organization:
-            return None
-        if kind in ("usage_precheck", "usage") and ("spend" not in organization
-                                                     or (member is not None and "spend" not in member)):
-            return None
-        return out
-    except (_Unsure, KeyError):
-        return None
+    load.uncovered = builder.uncovered
+    return load

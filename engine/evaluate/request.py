@@ -2,64 +2,32 @@
 
 Unknown fields are errors (a typo must not be silently ignored), amounts are
 exact decimals (a binary float is refused), token counts are whole numbers.
-Which fields an event needs is declared in ``EVENT_FIELDS``.
+Which fields each event type takes, and what else a request of that type
+must carry, is read from the event table (events.py): each event type gets a
+schema of exactly its own fields.
+
+``parse_request`` tries the quick path first (quick.py, generated from
+RequestSchema below): plainly well-formed requests, typed values included
+(``date``, ``Decimal``), are loaded without marshmallow's machinery, with the
+same result; anything else goes to marshmallow, which words every error.
 """
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .. import facts as F
 from ..errors import InputError
-from ..money import AmountError, to_nano
-from ..load.rate_card import TOKEN_CLASSES
-
-UNLIMITED = "unlimited"
-ROLES = ("primary_owner", "owner", "admin", "member")
-CHANNELS = ("self_serve", "sales_assisted")
-
-
-class Money(fields.Decimal):
-    """USD as an exact decimal: strings or decimals, never floats."""
-
-    def __init__(self, *, minimum: Decimal | None = Decimal(0), **kwargs):
-        super().__init__(**kwargs)
-        self.minimum = minimum
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, (float, bool)):
-            raise ValidationError("send amounts as decimal strings, not binary floats or booleans")
-        amount = super()._deserialize(value, attr, data, **kwargs)
-        if not amount.is_finite():
-            raise ValidationError("not a finite amount")
-        if self.minimum is not None and amount < self.minimum:
-            raise ValidationError(f"must be at least {self.minimum}")
-        try:
-            to_nano(amount)
-        except AmountError as exc:
-            raise ValidationError(str(exc)) from exc
-        return amount
-
-
-class Limit(Money):
-    """A spend limit: an amount, or "unlimited"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value == UNLIMITED:
-            return UNLIMITED
-        return super()._deserialize(value, attr, data, **kwargs)
-
+from ..events import (AMOUNT, COUNT, EVENT_TYPES, EVENTS, FLAG, LEVEL, LIMIT, MODEL, MONEY, ROLE, TEXT, TOKENS,
+                      EventType)
+from ..schema import Day, Limit, Money, Strict, flatten_messages
+from ..vocabulary import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES
+from .quick import quick_loader
 
 # Billing dates: wide enough for any contract, and far from date.max, where
 # period arithmetic (next month, a year's term) would overflow.
 DATES = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31))
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class LevelSchema(Strict):
@@ -70,7 +38,7 @@ class LevelSchema(Strict):
 
 class OrganizationSchema(LevelSchema):
     id = fields.String()
-    term_start = fields.Date(validate=DATES)
+    term_start = Day(validate=DATES)
     credit_balance = Money(minimum=None)
     seats = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(min=0)))
     hipaa_seats = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
@@ -85,79 +53,52 @@ class MemberSchema(LevelSchema):
 
 
 class TokensSchema(Strict):
-    input = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
-    output = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
-    cache_write_5m = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
-    cache_write_1h = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
-    cache_read = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
+    locals().update({token_class: fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
+                     for token_class in TOKEN_CLASSES})
 
 
-# For each event: (required fields, optional fields).
-EVENT_FIELDS = {
-    "usage_precheck": ({"product"}, {"estimate", "model"}),
-    "usage": ({"product", "model", "tokens"}, set()),
-    "seats_added": ({"count"}, {"seat_type", "hipaa"}),
-    "seat_removal": ({"count"}, {"seat_type"}),
-    "seat_type_change": ({"from", "to"}, set()),
-    "limit_change": ({"level", "limit"}, set()),
-    "credit_purchase": ({"amount"}, set()),
-    "disable_usage_billing": (set(), set()),
-    "period_start": (set(), set()),
-    "renewal": (set(), set()),
-    "early_migration": (set(), set()),
+class AnyPositive(validate.Validator):
+    """At least one count of a mapping of counts is positive."""
+    error = "at least one token count must be positive"
+
+    def __call__(self, value):
+        if not any(value.values()):
+            raise ValidationError(self.error)
+        return value
+
+
+# Each kind of event field (events.py) as a marshmallow field.
+FIELD_KINDS = {
+    TEXT: fields.String,
+    MODEL: lambda **kw: fields.String(validate=validate.Length(min=1, max=200), **kw),
+    TOKENS: lambda **kw: fields.Nested(TokensSchema, validate=AnyPositive(), **kw),
+    MONEY: Money,
+    AMOUNT: lambda **kw: Money(validate=validate.Range(min=Decimal("0.01")), **kw),
+    COUNT: lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000), **kw),
+    FLAG: fields.Boolean,
+    LEVEL: lambda **kw: fields.String(validate=validate.OneOf(LEVELS), **kw),
+    LIMIT: Limit,
+    ROLE: lambda **kw: fields.String(validate=validate.OneOf(ROLES), **kw),
 }
-# Events decided for the organization as a whole: no acting member.
-SYSTEM_EVENTS = {"period_start", "renewal"}
-TERM_EVENTS = {"seats_added", "seat_removal", "seat_type_change", "renewal"}
 
 
-def _event_fields() -> dict:
-    """Every event field, as each event type that has it reads it."""
-    return {
-        "product": fields.String(),
-        "model": fields.String(validate=validate.Length(min=1, max=200)),
-        "tokens": fields.Nested(TokensSchema),
-        "estimate": Money(),
-        "seat_type": fields.String(),
-        "count": fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000)),
-        "hipaa": fields.Boolean(),
-        "from_": fields.String(data_key="from", attribute="from"),
-        "to": fields.String(),
-        "level": fields.String(validate=validate.OneOf(F.LEVELS)),
-        "limit": Limit(),
-        "amount": Money(validate=validate.Range(min=Decimal("0.01"))),
-    }
-
-
-def _event_schema(kind: str) -> Schema:
+def _event_schema(event: EventType) -> Schema:
     """A schema with exactly the fields of one event type: each request is
-    checked against its own event's fields only (fewer fields, no hook)."""
-    required, optional = EVENT_FIELDS[kind]
-    own = {}
-    for name, field in _event_fields().items():
-        key = "from" if name == "from_" else name
-        if key in required or key in optional:
-            field.required = key in required
-            own[name] = field
+    checked against its own event's fields only."""
+    own = {name: FIELD_KINDS[kind](required=name in event.required) for name, kind in event.fields.items()}
     own["type"] = fields.String(required=True)
-    if "tokens" in own:
-        own["_tokens_present"] = validates_schema(_tokens_present)
-    return type(f"{kind.title().replace('_', '')}EventSchema", (Strict,), own)()
+    return type(f"{event.name.title().replace('_', '')}EventSchema", (Strict,), own)()
 
 
-def _tokens_present(self, data, **kwargs):
-    if "tokens" in data and not any(data["tokens"].values()):
-        raise ValidationError({"tokens": ["at least one token count must be positive"]})
-
-
-_EVENT_SCHEMAS = {kind: _event_schema(kind) for kind in EVENT_FIELDS}
+_EVENT_SCHEMAS = {kind: _event_schema(event) for kind, event in EVENT_TYPES.items()}
 
 
 class EventSchema(Strict):
     """Every field of every event type, for documentation. Loading goes by the
     event's type to that type's own schema (``EventField``)."""
-    type = fields.String(required=True, validate=validate.OneOf(F.EVENTS))
-    locals().update(_event_fields())
+    type = fields.String(required=True, validate=validate.OneOf(EVENTS))
+    locals().update({name: FIELD_KINDS[kind]() for event in EVENT_TYPES.values()
+                     for name, kind in event.fields.items()})
 
 
 class EventField(fields.Nested):
@@ -170,13 +111,50 @@ class EventField(fields.Nested):
         kind = value.get("type")
         schema = _EVENT_SCHEMAS.get(kind) if isinstance(kind, str) else None
         if schema is None:
-            raise ValidationError({"type": [f"Must be one of: {', '.join(F.EVENTS)}."]})
+            raise ValidationError({"type": [f"Must be one of: {', '.join(EVENTS)}."]})
         return schema.load(value)
+
+    def quick_checker(self, build):
+        """The quick path: by the event's type, to that type's own schema's quick check."""
+        checks = {kind: build(schema) for kind, schema in _EVENT_SCHEMAS.items()}
+
+        def check(value):
+            kind = value.get("type") if type(value) is dict else None
+            if type(kind) is not str or kind not in checks:
+                raise ValueError
+            return checks[kind](value)
+        return check
+
+
+# A request value an event type needs (events.EventType.needed), when it is missing.
+NEEDED = {"spend": "month-to-date spend is needed for {kind}"}
+
+
+def missing_for_event(data: dict) -> dict:
+    """What the request's event type needs and the request lacks, as marshmallow error messages."""
+    event = EVENT_TYPES.get((data.get("event") or {}).get("type"))
+    if event is None:
+        return {}
+    errors: dict = {}
+    member = data.get("member")
+    if event.acting_member and member is None:
+        errors["member"] = [f"the acting member is needed for a {event.name} event"]
+    elif member is not None and "role" not in member:
+        errors["member"] = {"role": ["Missing data for required field."]}
+    for path in event.needed:
+        part, name = path.split(".")
+        given = data.get(part)
+        if given is None and part == "member":
+            continue  # reported above when the event needs one
+        if name not in (given or {}):
+            message = NEEDED.get(name, "needed for a {kind} event").format(kind=event.name)
+            errors.setdefault(part, {})[name] = [message]
+    return errors
 
 
 class RequestSchema(Strict):
     plan = fields.String(required=True)
-    as_of = fields.Date(required=True, validate=DATES)
+    as_of = Day(required=True, validate=DATES)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     organization = fields.Nested(OrganizationSchema, load_default=dict)
     seat_type_pool = fields.Nested(LevelSchema)
@@ -184,47 +162,14 @@ class RequestSchema(Strict):
     event = EventField(required=True)
 
     @validates_schema
-    def _facts_the_event_needs(self, data, **kwargs):
-        event = data.get("event") or {}
-        kind = event.get("type")
-        errors: dict = {}
-        member = data.get("member")
-        if kind and kind not in SYSTEM_EVENTS and member is None:
-            errors["member"] = [f"the acting member is needed for a {kind} event"]
-        elif member is not None and "role" not in member:
-            errors["member"] = {"role": ["Missing data for required field."]}
-        if kind in TERM_EVENTS and "term_start" not in data.get("organization", {}):
-            errors.setdefault("organization", {})["term_start"] = [f"needed for a {kind} event"]
-        if kind == "renewal" and "seats" not in data.get("organization", {}):
-            errors.setdefault("organization", {})["seats"] = ["needed for a renewal event"]
-        if kind in ("usage_precheck", "usage"):
-            if "spend" not in data.get("organization", {}):
-                errors.setdefault("organization", {})["spend"] = [f"month-to-date spend is needed for {kind}"]
-            member = data.get("member") or {}
-            if "member" in data and "spend" not in member:
-                errors["member"] = {"spend": [f"month-to-date spend is needed for {kind}"]}
+    def _what_the_event_needs(self, data, **kwargs):
+        errors = missing_for_event(data)
         if errors:
             raise ValidationError(errors)
 
 
-def _flatten(messages, prefix="") -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for p, m in _flatten(value, path).items():
-                out.setdefault(p, []).extend(m)
-    elif isinstance(messages, list):
-        for m in messages:
-            if isinstance(m, (dict, list)):
-                for p, mm in _flatten(m, prefix).items():
-                    out.setdefault(p, []).extend(mm)
-            else:
-                out.setdefault(prefix or "request", []).append(str(m))
-    return out
-
-
 _SCHEMA = RequestSchema()
+accept_well_formed = quick_loader(_SCHEMA)  # the quick path: marshmallow's result, or None
 
 
 def parse_request(payload) -> dict:
@@ -237,8 +182,4 @@ def parse_request(payload) -> dict:
     try:
         return _SCHEMA.load(payload)
     except ValidationError as exc:
-        raise InputError("invalid_request", _flatten(exc.messages)) from None
-
-
-# Last: the quick path reads this module's tables (EVENT_FIELDS, DATES, ...).
-from .quick import accept_well_formed  # noqa: E402
+        raise InputError("invalid_request", flatten_messages(exc.messages)) from None

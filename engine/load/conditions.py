@@ -67,27 +67,22 @@ class Test:
 
 
 @dataclass(frozen=True)
-class All:
+class _Group:
+    items: tuple
+    where: Where | None = field(default=None, compare=False)
+    binding: tuple = field(default=(), compare=False)
+
+    @property
+    def location(self) -> Location:
+        return self.where.location
+
+
+class All(_Group):
     """Every item holds."""
-    items: tuple
-    where: Where | None = field(default=None, compare=False)
-    binding: tuple = field(default=(), compare=False)
-
-    @property
-    def location(self) -> Location:
-        return self.where.location
 
 
-@dataclass(frozen=True)
-class Any:
+class Any(_Group):
     """At least one item holds."""
-    items: tuple
-    where: Where | None = field(default=None, compare=False)
-    binding: tuple = field(default=(), compare=False)
-
-    @property
-    def location(self) -> Location:
-        return self.where.location
 
 
 def shown(value) -> str:

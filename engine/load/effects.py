@@ -5,10 +5,10 @@
       resume:                             # ways out, from the vocabulary
         - raise_limit: {level: organization}
         - wait_for_period: {date: $next_period_start}
-      charge: usage                       # a pricing function (pricing.CHARGES)
+      charge: usage                       # a pricing function (events.CHARGES)
       notify: {spend_threshold: {level: organization, threshold_pct: 80}}
       transition: {period_reset: {date: $period_start}}
-      apply: [reset_period]               # state changes for whoever keeps the books
+      apply: [reset_period]               # state changes for whoever keeps the books (events.STATE_CHANGES)
 
 A value written `$name` is taken from the decision's context (facts.CONTEXT_VALUES).
 """
@@ -16,15 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..events import CHARGES, STATE_CHANGES as APPLY
 from ..facts import CONTEXT_VALUES
 from ..findings import Finding
 from .where import Where
 
-# State changes a decision can ask its caller to make (the ledger applies them).
-APPLY = frozenset({
-    "record_usage", "consume_credits", "add_credits", "set_limit", "reset_period", "add_seats",
-    "remove_seats", "change_seat_type", "start_term", "issue_invoice", "disable_extra_usage",
-})
 KEYS = ("allow", "block", "refuse", "resume", "charge", "notify", "transition", "apply")
 
 
@@ -147,6 +143,6 @@ class _Parser:
         return out
 
 
-def parse_effects(then: dict, where: Where, vocabulary: dict, charges: dict):
+def parse_effects(then: dict, where: Where, vocabulary: dict, charges: dict = CHARGES):
     parser = _Parser(vocabulary, charges)
     return parser.effects(then, where), parser.findings

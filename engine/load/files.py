@@ -1,40 +1,31 @@
 """The shape of each policy file, as marshmallow schemas.
 
 Structure only: cross-file meaning (does this reason code exist, is this
-field a fact) is checked by the compiler, which knows the whole set.
+field a fact) is checked while the set is assembled (policy_set.py), which
+knows the whole set.
 """
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..schema import Strict
+from ..vocabulary import TOKEN_CLASSES
 
 NON_NEGATIVE = validate.Range(min=0)
-TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-def _price():
-    return fields.Decimal(required=True, validate=NON_NEGATIVE)
+def _prices() -> dict:
+    """A price per million tokens for each token class."""
+    return {token_class: fields.Decimal(required=True, validate=NON_NEGATIVE) for token_class in TOKEN_CLASSES}
 
 
 class LongContextSchema(Strict):
     above_prompt_tokens = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    input = _price()
-    output = _price()
-    cache_write_5m = _price()
-    cache_write_1h = _price()
-    cache_read = _price()
+    locals().update(_prices())
 
 
 class ModelRatesSchema(Strict):
-    input = _price()
-    output = _price()
-    cache_write_5m = _price()
-    cache_write_1h = _price()
-    cache_read = _price()
+    locals().update(_prices())
     long_context = fields.Nested(LongContextSchema)
 
 
@@ -49,16 +40,16 @@ class RateCardFileSchema(Strict):
     rate_card = fields.List(fields.Nested(RateCardEntrySchema), required=True, validate=validate.Length(min=1))
 
 
-def _prices():
+def _seat_prices():
     return fields.Dict(keys=fields.String(), values=fields.Decimal(validate=NON_NEGATIVE), load_default=dict)
 
 
 class SeatPricesEntrySchema(Strict):
     effective_from = fields.Date(required=True)
     example = fields.Boolean(load_default=False)
-    monthly = _prices()
-    hipaa_addon_monthly = _prices()
-    included_usage_monthly = _prices()
+    monthly = _seat_prices()
+    hipaa_addon_monthly = _seat_prices()
+    included_usage_monthly = _seat_prices()
 
 
 class SeatPricesFileSchema(Strict):

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 
-from .. import facts as F
+from ..events import EVENTS
 from .conditions import parse_condition
 from .effects import Effects, parse_effects
 from ..findings import WARNING, Finding, Location, PolicyError, sort_findings
 from .files import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
                             VocabularyFileSchema, schema_for)
-from ..evaluate.pricing import CHARGES
 from .rate_card import RateCard, RateEntry, SeatPriceEntry, SeatPriceList
 from .schema_errors import findings_from
 from .templates import combinations, substitute, unbound
@@ -58,13 +57,18 @@ class Plan:
     location: Location
     where: Where | None = None  # the plan file
 
+    @property
+    def default_seat_type(self) -> str | None:
+        """The seat type a member or seat change has when none is said: the plan's only one (None: say which)."""
+        return next(iter(self.seat_types)) if len(self.seat_types) == 1 else None
+
     def rules_for(self, event: str) -> tuple:
         return tuple(r for r in self.rules if event in r.on)
 
     @functools.cached_property
     def events(self) -> frozenset:
         """The event types this plan decides (those some rule is `on`)."""
-        return frozenset(e for e in F.EVENTS if self.rules_for(e))
+        return frozenset(e for e in EVENTS if self.rules_for(e))
 
 
 @dataclass(frozen=True)
@@ -182,13 +186,13 @@ class _Composer:
             self.findings.append((where / "id").finding("unbound_placeholder",
                                                         f"{sorted(left)} not given by `each`"))
         for i, event in enumerate(spec["on"]):
-            self.known(event, F.EVENTS, where / "on" / i, "unknown_event")
+            self.known(event, EVENTS, where / "on" / i, "unknown_event")
         for i, cite in enumerate(spec["cites"]):
             if not CITE.match(str(cite)):
                 self.findings.append((where / "cites" / i).finding("invalid_cite", f"{cite!r} is not a SPEC rule "
                                                                    "number like S3 or L1"))
         when, problems = parse_condition(written["when"], where / "when", binding)
-        effects, effect_problems = parse_effects(spec["then"], where / "then", self.vocabulary, CHARGES)
+        effects, effect_problems = parse_effects(spec["then"], where / "then", self.vocabulary)
         self.findings += problems + effect_problems
         if len(self.findings) > before:
             return None

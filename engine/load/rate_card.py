@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ..vocabulary import PROMPT_CLASSES, TOKEN_CLASSES
 from .where import Where
 
-TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-PROMPT_CLASSES = ("input", "cache_write_5m", "cache_write_1h", "cache_read")
 PER_TOKENS = Decimal(1_000_000)  # rates are USD per million tokens
 
 

@@ -42,6 +42,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from tariff.engine import Decision, Evaluator, InputError, load_policy_set  # noqa: E402
 from tariff.engine import facts as F  # noqa: E402
+from tariff.engine import EVENTS, LEVELS  # noqa: E402
 from tariff.engine.compile.rulesets import compile_rulesets  # noqa: E402
 from tariff.engine.evaluate.runtime import RUNTIME, EngineError  # noqa: E402
 from engine_testkit import PLAN_DEFAULTS, PLANS, POLICIES, make  # noqa: E402
@@ -53,7 +54,7 @@ SEAT_TYPES = ["enterprise", "chat", "chat_code", "standard", "premium"]
 MODELS = ["claude-haiku-4-5", "claude-sonnet-4", "claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-1",
           "claude-haiku-3", "claude-imaginary-9"]
 TOKEN_CLASSES = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read"]
-WORDS = ROLES + PRODUCTS + SEAT_TYPES + MODELS + list(PLANS) + list(F.EVENTS) + list(F.LEVELS) + [
+WORDS = ROLES + PRODUCTS + SEAT_TYPES + MODELS + list(PLANS) + list(EVENTS) + list(LEVELS) + [
     "unlimited", "self_serve", "sales_assisted", "", "null", "true", "0", "NaN", "-Infinity"]
 
 # --- values -----------------------------------------------------------------
@@ -106,7 +107,7 @@ def maybe(strategy):
 
 @st.composite
 def events(draw, own_seat_types=tuple(SEAT_TYPES)):
-    kind = draw(mostly(st.sampled_from(F.EVENTS), one_in=40))
+    kind = draw(mostly(st.sampled_from(EVENTS), one_in=40))
     event = {"type": kind}
     wanted = {
         "usage_precheck": ["product", "estimate", "model"],
@@ -128,7 +129,7 @@ def events(draw, own_seat_types=tuple(SEAT_TYPES)):
         "from": mostly(st.sampled_from(own_seat_types), st.sampled_from(SEAT_TYPES)),
         "to": mostly(st.sampled_from(own_seat_types), st.sampled_from(SEAT_TYPES)),
         "hipaa": maybe(st.booleans()),
-        "level": maybe(st.sampled_from(F.LEVELS)),
+        "level": maybe(st.sampled_from(LEVELS)),
         "tokens": maybe(st.dictionaries(st.sampled_from(TOKEN_CLASSES), token_count, min_size=1, max_size=5)),
     }
     for name in wanted:
@@ -287,7 +288,7 @@ def mode_raw(examples, strict=True):
 
     @_seeded
     @_settings(examples)
-    @given(st.sampled_from(names), st.one_of(st.sampled_from(list(F.EVENTS)), fact_values),
+    @given(st.sampled_from(names), st.one_of(st.sampled_from(list(EVENTS)), fact_values),
            st.dictionaries(field_names, fact_values, max_size=40))
     # facts durable_rules itself cannot read (errors 204, 202, 302): always tried
     @example(canary_name, "usage_precheck", {"credit_balance": 5e-324})

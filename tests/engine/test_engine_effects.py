@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 
 from tariff.engine.load.effects import Action, Effects, parse_effects
-from tariff.engine.evaluate.pricing import CHARGES
 from tariff.engine.load.where import Where
 from tariff.engine.load.yaml_source import parse
 
@@ -14,7 +13,7 @@ from tariff.engine.load.yaml_source import parse
 def parse_then(text: str, vocabulary):
     doc, findings = parse(text, "r.yaml")
     assert findings == []
-    return parse_effects(doc.data["then"], Where(doc.positions, ("then",)), vocabulary, CHARGES)
+    return parse_effects(doc.data["then"], Where(doc.positions, ("then",)), vocabulary)
 
 
 def problems(text, vocabulary):

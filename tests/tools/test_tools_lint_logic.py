@@ -1,8 +1,9 @@
 """The reasoning under `tariff validate`'s rule checks.
 
-engine/lint/scopes.py keeps its own table of which facts a decision carries (per plan,
-event type and channel); these tests hold it to what engine/context.py really
-builds, so a new fact or a changed one cannot make lint silently wrong.
+Lint reads which facts a decision carries (per plan, event type and channel)
+from the event table (engine/events.py); these tests hold the table to what
+engine/evaluate/context.py really builds, so a new fact or a changed one
+cannot make lint silently wrong.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 from tariff.engine import load_policy_set
 from tariff.engine.evaluate.context import build_context
 from tariff.engine.load.conditions import parse_condition
-from tariff.engine.tools.lint import ALWAYS, dnf, implies, plan_scope, _facts_provided
-from tariff.engine.evaluate.request import EVENT_FIELDS, parse_request
+from tariff.engine.events import EVENT_TYPES, facts_provided
+from tariff.engine.tools.lint import ALWAYS, dnf, implies, plan_scope
+from tariff.engine.evaluate.request import parse_request
 from tariff.engine.load.where import Where
 from tariff.engine.load.yaml_source import parse
 
@@ -60,8 +62,7 @@ def _requests(plan, event, channel):
         bare["organization"]["seats"] = {seat_type: 5}
     del bare["seat_type_pool"]
     bare["member"] = {"role": "member", "seat_type": seat_type, "spend": "1", "included_used": "0"}
-    required, _ = EVENT_FIELDS[event]
-    needed = required | ({"seat_type"} if len(plan.seat_types) > 1 else set())
+    needed = set(EVENT_TYPES[event].required) | ({"seat_type"} if len(plan.seat_types) > 1 else set())
     bare["event"] = {"type": event, **{k: v for k, v in details.items() if k in needed}}
     return full, bare
 
@@ -72,7 +73,7 @@ CONTEXTS = [pytest.param(plan, event, channel, id=f"{plan.id}-{event}-{channel}"
 
 @pytest.mark.parametrize("plan,event,channel", CONTEXTS)
 def test_tools_lint_fact_table_matches_the_engine(plan, event, channel):
-    provided = _facts_provided(plan, event, channel)
+    provided = facts_provided(event, plan, channel)
     full, bare = _requests(plan, event, channel)
     full_facts = build_context(POLICY, parse_request(full)).fact
     bare_facts = build_context(POLICY, parse_request(bare)).fact

@@ -29,6 +29,6 @@ nothing uses. Every check is pinned by a golden case in fixtures/bad_policies/.
 from .checks import lint
 from .codes import CODES
 from .logic import ALWAYS, dnf, implies
-from .scopes import _facts_provided, plan_scope
+from .scopes import plan_scope
 
 __all__ = ["ALWAYS", "CODES", "dnf", "implies", "lint", "plan_scope"]

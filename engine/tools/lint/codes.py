@@ -1,10 +1,11 @@
-"""Finding codes and the engine facts about events the checks rely on."""
+"""Finding codes, and what the checks read of the event table."""
 from __future__ import annotations
 
 
-from ... import facts as F
+from ...events import CHARGES, EVENT_TYPES, STATE_CHANGES, applied_on, charged_on
+from ...facts import CONTEXT_VALUES
 from ...findings import ERROR, WARNING
-from ...evaluate.request import TERM_EVENTS
+from ...vocabulary import LEVELS
 
 
 # Every finding this module makes: code -> severity.
@@ -38,36 +39,19 @@ CODES = {
     "unused_definition": WARNING,
 }
 
-USAGE_EVENTS = ("usage", "usage_precheck")
-
 # Effects that only stand when the decision allows (decision.assemble), as named in messages.
 ALLOW_DEPENDENT = {"charge": "charges", "notify": "notifications", "transition": "transition",
                    "apply": "state changes"}
 
-# Pricing functions and state changes only make sense for some events: on any
-# other they charge nothing, charge for the wrong thing, or fail at run time.
-CHARGE_EVENTS = {
-    "usage": {"usage"},
-    "included_usage": {"usage"},
-    "extra_usage": {"usage"},
-    "seats_added": {"seats_added"},
-    "seat_upgrade": {"seat_type_change"},
-    "term_seats": {"renewal"},
-}
-APPLY_EVENTS = {
-    "record_usage": {"usage"},
-    "consume_credits": {"usage"},
-    "add_credits": {"credit_purchase"},
-    "set_limit": {"limit_change"},
-    "add_seats": {"seats_added"},
-    "remove_seats": {"seat_removal"},
-    "change_seat_type": {"seat_type_change"},
-}
-# Context values that are empty on some events (context._values).
-CONTEXT_VALUE_EVENTS = {
-    "seat_type_with_product": set(USAGE_EVENTS),
-    "renewal_date": TERM_EVENTS,  # needs the term's start, required only for these
-}
+# Pricing functions and state changes only make sense for some events (the
+# event table says which): on any other they charge nothing, charge for the
+# wrong thing, or fail at run time.
+CHARGE_EVENTS = {name: charged_on(name) for name in CHARGES}
+APPLY_EVENTS = {name: applied_on(name) for name in STATE_CHANGES if applied_on(name) is not None}
+# Context values that may be empty: the events on which they are known for
+# sure (those whose requests always carry what they need), and why.
+CONTEXT_VALUE_EVENTS = {name: {e.name for e in EVENT_TYPES.values() if e.knows(needs)}
+                        for name, needs in CONTEXT_VALUES.items() if needs is not None}
 CONTEXT_VALUE_NEEDS = {
     "seat_type_with_product": "it is the seat type offering the event's product",
     "renewal_date": "it needs organization.term_start, which those requests need not carry",
@@ -75,7 +59,7 @@ CONTEXT_VALUE_NEEDS = {
 
 # Lower bounds of numeric facts (in their engine units: nano-USD or whole numbers).
 _NON_NEGATIVE = {"estimate", "usage_cost", "included_remaining", "new_limit", "amount"}
-for _level in F.LEVELS:
+for _level in LEVELS:
     _NON_NEGATIVE |= {f"{_level}_limit", f"{_level}_spend", f"{_level}_spend_after", f"{_level}_pct",
                       f"{_level}_notified_pct"}
 _MINIMUM = {**{name: 0 for name in _NON_NEGATIVE}, "count": 1}
