@@ -235,3 +235,19 @@ def test_every_ledger_operation_is_documented(client):
                for p in record["parameters"])
     refused = spec["paths"]["/v1/organizations/{org_id}/seats/remove"]["post"]["responses"]["409"]
     assert refused["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/RefusalProblem"}
+
+
+def test_a_retry_gets_the_first_answer_as_it_was_given(client, acme):
+    """The answer is rendered once (messages in the first request's language)
+    and kept with the record: a retry in another language gets that answer,
+    with its Content-Language, and nothing is charged again."""
+    client.post(f"{acme}/credits/purchases", json={"actor": "pat", "amount": "20"})
+    client.put(f"{acme}/limits", json={"actor": "pat", "level": "individual", "subject": "ana", "limit": "10"})
+    first = usage(client, "n1", **{"Accept-Language": "de"})
+    notes = first.get_json()["decision"]["notifications"]
+    assert first.headers["Content-Language"] == "de" and [n["threshold_pct"] for n in notes] == [50]
+    assert "50" in notes[0]["message"] and "Ausgaben" in notes[0]["message"]  # German
+    again = usage(client, "n1", **{"Accept-Language": "fr"})
+    assert again.status_code == 201 and again.headers["Content-Language"] == "de"
+    assert again.get_json() == first.get_json() | {"replayed": True}
+    assert client.get(f"{acme}/credits").get_json()["credit_balance"] == "15"

@@ -112,3 +112,41 @@ def test_database_url_defaults_to_a_sqlite_file_in_the_instance_folder(tmp_path,
     assert (tmp_path / "inst").is_dir()
     monkeypatch.setenv("TARIFF_DATABASE_URL", "postgresql+psycopg://u@h/db")
     assert default_url(tmp_path) == "postgresql+psycopg://u@h/db"
+
+
+def test_a_locked_sqlite_database_is_busy_not_a_driver_error(tmp_path, monkeypatch):
+    """Another writer holding the lock past the busy timeout: DatabaseBusy
+    (503 database_busy over HTTP), never sqlite3's own error."""
+    import sqlite3
+
+    from tariff.storage import DatabaseBusy
+    from tariff.storage import db as storage_db
+    path = tmp_path / "locked.sqlite3"
+    migrate(f"sqlite:///{path}")
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 50)
+    db = Database(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusy) as busy:
+            with db.write() as s:
+                s.execute(select(Organization.pk)).all()
+        assert busy.value.code == "database_busy" and isinstance(busy.value.__cause__, Exception)
+        holder.execute("ROLLBACK")
+        with db.write() as s:  # the lock released: the same transaction goes through
+            assert s.execute(select(Organization.pk)).all() == []
+    finally:
+        holder.close()
+        db.dispose()
+
+
+def test_other_operational_failures_are_unavailable(tmp_path):
+    from tariff.storage import DatabaseBusy, DatabaseUnavailable
+    db = Database(f"sqlite:///{tmp_path / 'never_migrated.sqlite3'}")
+    try:
+        with pytest.raises(DatabaseUnavailable) as failed:  # no such table
+            with db.read() as s:
+                s.execute(select(Organization.pk)).all()
+        assert not isinstance(failed.value, DatabaseBusy) and failed.value.code == "database_unavailable"
+    finally:
+        db.dispose()

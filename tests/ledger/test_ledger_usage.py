@@ -213,3 +213,20 @@ def test_token_counts_are_whole_numbers_of_known_classes(ledger, new_org, tokens
     with pytest.raises(InvalidInput) as error:
         record(ledger, "t", tokens=tokens)
     assert path in error.value.errors
+
+
+def test_a_record_kept_before_answers_had_a_language_still_replays(ledger, new_org, database):
+    """Records written before the answer was kept with its language hold the
+    answer itself (and no id: it is the record's own)."""
+    import json
+
+    from sqlalchemy import update
+
+    from tariff.storage.models import UsageRecord
+    new_org(members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
+    first = record(ledger, "old")
+    with database.write() as s:
+        s.execute(update(UsageRecord).values(response=json.dumps(first.answer | {"usage": first.usage | {"id": None}})))
+    again = record(ledger, "old")
+    assert again.replayed is True and again.language is None and again.answer == first.answer
