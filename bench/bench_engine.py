@@ -12,11 +12,11 @@ decided in turn until N decisions (default 1,000,000) have been made, so
 generating them is not timed; the engine caches nothing between decisions.
 
 - ours: ``Evaluator.decide(payload)`` on the request dicts: validation,
-  facts, durable_rules (through engine.runtime: one lock, fresh sid, state
+  facts, durable_rules (through engine.evaluate.runtime: one lock, fresh sid, state
   deleted), assembly of the Decision.
-- raw:  the same rulesets (engine.compiler.compile_rulesets, plus the
+- raw:  the same rulesets (engine.compile.rulesets.compile_rulesets, plus the
   catch-all rule every fact must match or durable_rules keeps state it cannot
-  delete) registered as plain ``durable.engine.Ruleset`` objects, the facts
+  delete: engine.evaluate.runtime.ruleset_definition) registered as plain ``durable.engine.Ruleset`` objects, the facts
   of the same requests prepared in advance (sid included), each posted with
   ``assert_fact`` + ``do_actions`` + ``delete_state``: no lock, no wrapper.
 
@@ -27,7 +27,7 @@ last one.
 
 For reference the line also gives ``raw_queue_rate``: the same facts through
 durable_rules' C module with the matched rules read off its action queue, no
-Python callbacks (how engine.runtime reads them), and ``ratio_vs_queue``.
+Python callbacks (how engine.evaluate.runtime reads them), and ``ratio_vs_queue``.
 
 Targets: ours >= 0.5 x raw (ratio), RSS growth < 20 MB over the N decisions.
 ``--breakdown B`` also times B decisions stage by stage (parse_request,
@@ -58,7 +58,7 @@ from tariff.engine import Evaluator, InputError, load_policy_set
 from tariff.engine.compile.rulesets import compile_rulesets, ruleset_name
 from tariff.engine.evaluate.context import build_context
 from tariff.engine.evaluate.request import parse_request
-from tariff.engine.evaluate.runtime import ALWAYS, CATCH_ALL
+from tariff.engine.evaluate.runtime import CATCH_ALL, ruleset_definition
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = os.path.join(os.path.dirname(_HERE), "policies")
@@ -189,9 +189,7 @@ def raw_rulesets(policy) -> tuple[dict, RawHost]:
     host = RawHost()
     out = {}
     for name, rules in compile_rulesets(policy).items():
-        definition = {rule: {"all": [{"m": condition or ALWAYS}], "run": rule} for rule, condition in rules.items()}
-        definition[CATCH_ALL] = {"all": [{"m": ALWAYS}], "run": CATCH_ALL}
-        out[name] = durable.Ruleset(f"raw.{name}", host, definition)
+        out[name] = durable.Ruleset(f"raw.{name}", host, ruleset_definition(rules))
     return out, host
 
 
@@ -211,7 +209,7 @@ def run_raw(rulesets, host, prepared, count: int, start: int = 0) -> float:
 
 def run_raw_queue(rulesets, prepared, count: int, start: int = 0) -> float:
     """Seconds for ``count`` facts through durable_rules' C module, actions read
-    off its queue without Python callbacks (the way engine.runtime reads them
+    off its queue without Python callbacks (the way engine.evaluate.runtime reads them
     since it stopped using do_actions): durable's floor, for reference."""
     c_engine = durable.durable_rules_engine
     n = len(prepared)

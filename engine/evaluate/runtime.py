@@ -54,10 +54,7 @@ class Runtime:
         with self._lock:
             if name in self._rulesets:
                 return
-            definition = {rule: {"all": [{"m": condition or ALWAYS}], "run": rule}
-                          for rule, condition in rules.items()}
-            definition[CATCH_ALL] = {"all": [{"m": ALWAYS}], "run": CATCH_ALL}
-            self._rulesets[name] = durable.Ruleset(name, self, definition)
+            self._rulesets[name] = durable.Ruleset(name, self, ruleset_definition(rules))
 
     def has(self, name: str) -> bool:
         return name in self._rulesets
@@ -96,6 +93,14 @@ class Runtime:
             raise EngineError(f"ruleset {name}: the catch-all rule did not fire")
         fired.remove(CATCH_ALL)
         return fired
+
+
+def ruleset_definition(rules: dict) -> dict:
+    """The durable_rules ruleset for ``rules`` (rule name -> condition, None: always):
+    a rule per condition, each run by the action of its name, and the catch-all."""
+    definition = {rule: {"all": [{"m": condition or ALWAYS}], "run": rule} for rule, condition in rules.items()}
+    definition[CATCH_ALL] = {"all": [{"m": ALWAYS}], "run": CATCH_ALL}
+    return definition
 
 
 def _never_run(c):
