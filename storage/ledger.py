@@ -42,6 +42,10 @@ class Ledger:
         return self.books.db
 
     @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.books.clock
+
+    @property
     def policy(self):
         return self.books.evaluator.policy
 
