@@ -18,11 +18,11 @@ from decimal import Decimal
 from .. import periods
 from ..errors import InputError
 from ..events import ENDED, EVENT_TYPES, OPEN, EventType
-from ..money import ZERO, AmountError, to_nano
 from ..load.policy_set import Plan, PolicySet
-from .pricing import price_tokens, total
 from ..load.rate_card import SeatPrices, UnknownModel
+from ..money import ZERO, AmountError, to_nano
 from ..vocabulary import LEVEL_PARTS, UNLIMITED
+from .pricing import price_tokens, total
 
 
 @dataclass

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .context import Context
 from ..events import STATE_CHANGES
 from ..money import ZERO, fmt
 from ..periods import add_months, period_start
+from .context import Context
 from .pricing import PRICES, total
 
 ALLOW, BLOCK, REFUSE = "allow", "block", "refuse"

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..compile.rulesets import compile_rulesets, ruleset_name
+from ..load.policy_set import PolicySet
 from .context import build_context
 from .decision import Decision, assemble
-from ..load.policy_set import PolicySet
 from .request import parse_request
 from .runtime import RUNTIME, Runtime
 

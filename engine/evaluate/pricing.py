@@ -6,10 +6,9 @@ Amounts are exact: nothing is rounded here (see money.py for where it is).
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from decimal import Decimal
-
-import inspect
 
 from ..events import CHARGES
 from ..load.rate_card import ModelRates

@@ -16,9 +16,9 @@ from pathlib import Path
 from marshmallow import ValidationError
 
 from ..events import EVENTS
+from ..findings import WARNING, Finding, Location, PolicyError, sort_findings
 from .conditions import parse_condition
 from .effects import Effects, parse_effects
-from ..findings import WARNING, Finding, Location, PolicyError, sort_findings
 from .files import (PlanFileSchema, RateCardFileSchema, RulesFileSchema, SeatPricesFileSchema,
                             VocabularyFileSchema, schema_for)
 from .rate_card import RateCard, RateEntry, SeatPriceEntry, SeatPriceList

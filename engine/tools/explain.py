@@ -14,8 +14,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..evaluate.decision import ALLOW, BLOCK, DEFAULT_DENY, Decision
-from ..money import fmt
 from ..load.rate_card import PER_TOKENS
+from ..money import fmt
 
 OUTCOMES = {ALLOW: "Allowed", BLOCK: "Blocked", "refuse": "Refused"}
 LEVELS = {"organization": "organization", "seat_type": "seat-type", "individual": "individual"}

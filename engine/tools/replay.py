@@ -25,9 +25,11 @@ from typing import Iterable, Iterator
 
 from ..errors import InputError
 from ..evaluate.evaluator import Evaluator
-from ..money import ZERO, fmt
-from ..load.policy_set import PolicySet
 from ..evaluate.request import parse_request
+from ..findings import PolicyError
+from ..load.policy_set import PolicySet
+from ..money import ZERO, fmt
+from .verify import fixture_files, load_cases
 
 ALLOW = "allow"
 STOPPED = ("block", "refuse")
@@ -46,8 +48,6 @@ def read_events(path: str | Path) -> Iterator[dict]:
     """
     path = Path(path)
     if path.is_dir() or path.suffix in (".yaml", ".yml"):
-        from ..findings import PolicyError
-        from .verify import fixture_files, load_cases
         for file in fixture_files([path]):
             try:
                 cases = load_cases(file)

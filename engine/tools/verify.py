@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..errors import InputError
-from ..findings import PolicyError
+from ..findings import Finding, PolicyError
 from ..load.yaml_source import parse
 
 CASE_KEYS = {"name", "cites", "given", "expect", "expect_error", "note"}
@@ -90,7 +90,6 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def _finding(doc, path, message):
-    from ..findings import Finding
     return Finding(doc.where(path), "invalid_fixture", message)
 
 

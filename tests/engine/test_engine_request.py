@@ -1,4 +1,4 @@
-"""engine.request (and the input checks of engine.context): every bad input is
+"""engine.evaluate.request (and the input checks of engine.evaluate.context): every bad input is
 an InputError naming the field at fault; never a zero charge, never a silent
 allow."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""engine.runtime: the one way into durable_rules. Facts fire every matching
+"""engine.evaluate.runtime: the one way into durable_rules. Facts fire every matching
 rule, nothing is left behind in the engine, one lock, registration once."""
 from __future__ import annotations
 
