@@ -5,8 +5,9 @@
 
 Blueprints are listed in BLUEPRINTS as "module:attribute"; adding one is one
 line there. Use ``api.blueprint.Blueprint`` (Decimal JSON, problem+json
-errors), raise ``api.errors.ApiError`` for failures, and guard views with
-``api.auth.api_token_required`` / ``admin_token_required``.
+errors), raise (``api.errors`` maps every error class to its problem), and
+guard with ``api.auth.guard_blueprint`` / ``api_token_required`` /
+``admin_token_required``.
 """
 from __future__ import annotations
 
