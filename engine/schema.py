@@ -50,11 +50,13 @@ class Money(fields.Decimal):
 
     def quick_checker(self, build):
         """The quick path (evaluate/quick.py): text, whole numbers and Decimals, checked as above."""
-        checked = self.checked
+        checked, unlimited = self.checked, UNLIMITED if isinstance(self, Limit) else None
 
         def check(value):
             if type(value) not in (str, int, Decimal):
                 raise ValueError("not plainly an amount")
+            if value == unlimited:
+                return value
             try:
                 return checked(Decimal(value))
             except InvalidOperation:
@@ -70,9 +72,6 @@ class Limit(Money):
             return UNLIMITED
         return super()._deserialize(value, attr, data, **kwargs)
 
-    def quick_checker(self, build):
-        amount = super().quick_checker(build)
-        return lambda value: UNLIMITED if value == UNLIMITED else amount(value)
 
 
 class Day(fields.Date):

@@ -1,7 +1,8 @@
 """Charges: exact Decimal lines, made by the pricing functions rules name.
 
 A rule says *whether* to charge (`charge: seats_added`, a name the event
-table declares: events.CHARGES); the function here says *how much*, from the rate card and seat prices in force on the day.
+table declares: events.CHARGES); the function here says *how much*, from
+the rate card and seat prices in force on the day.
 Amounts are exact: nothing is rounded here (see money.py for where it is).
 """
 from __future__ import annotations

@@ -42,20 +42,18 @@ from hypothesis import strategies as st  # noqa: E402
 
 from tariff.engine import Decision, Evaluator, InputError, load_policy_set  # noqa: E402
 from tariff.engine import facts as F  # noqa: E402
-from tariff.engine import EVENTS, LEVELS  # noqa: E402
+from tariff.engine import CHANNELS, EVENTS, LEVELS, ROLES, TOKEN_CLASSES, UNLIMITED  # noqa: E402
 from tariff.engine.compile.rulesets import compile_rulesets  # noqa: E402
 from tariff.engine.evaluate.runtime import RUNTIME, EngineError  # noqa: E402
 from engine_testkit import PLAN_DEFAULTS, PLANS, POLICIES, make  # noqa: E402
 from engine_testkit import SEAT_TYPES as PLAN_SEAT_TYPES  # noqa: E402
 
-ROLES = ["primary_owner", "owner", "admin", "member"]
 PRODUCTS = ["chat", "claude_code", "cowork"]
 SEAT_TYPES = ["enterprise", "chat", "chat_code", "standard", "premium"]
 MODELS = ["claude-haiku-4-5", "claude-sonnet-4", "claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-1",
           "claude-haiku-3", "claude-imaginary-9"]
-TOKEN_CLASSES = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read"]
-WORDS = ROLES + PRODUCTS + SEAT_TYPES + MODELS + list(PLANS) + list(EVENTS) + list(LEVELS) + [
-    "unlimited", "self_serve", "sales_assisted", "", "null", "true", "0", "NaN", "-Infinity"]
+WORDS = [*ROLES, *PRODUCTS, *SEAT_TYPES, *MODELS, *PLANS, *EVENTS, *LEVELS, *CHANNELS, UNLIMITED,
+         "", "null", "true", "0", "NaN", "-Infinity"]
 
 # --- values -----------------------------------------------------------------
 

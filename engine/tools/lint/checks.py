@@ -110,7 +110,8 @@ class _Linter:
                     self.add(here, "retired_model_repriced",
                              f"{model!r} was retired {gap} and is priced again from {day}: "
                              + ("the retirement has no effect" if gone == day else
-                                f"usage of it from {gone} to the day before {day} is refused as unknown_model"), at_key=True)
+                                f"usage of it from {gone} to the day before {day} is refused as unknown_model"),
+                             at_key=True)
                 before = priced.get(model)
                 if before is not None and before[2] and rates.long_context is None:
                     self.add(here, "long_context_dropped",
