@@ -11,9 +11,10 @@ Recording, in one unit of work holding the organization's lock:
 3. otherwise the engine prices the usage and its changes are applied: the
    usage record, month-to-date spend, credits consumed, notifications.
 
-The answer is rendered once, by the caller's ``render`` (the API adds the
-end-user messages in the request's language), from the live result; a
-recorded usage keeps that answer, and a retry gets it back as it was given.
+The answer is made once, with the decision as the caller renders it
+(``render_decision``: the API adds the end-user messages in the request's
+language); a recorded usage keeps that answer, and a retry gets it back as it
+was given.
 
 Because the pre-check blocks only once credits are at or below zero, and
 requests for one organization run one at a time, credits go below zero by
@@ -62,8 +63,8 @@ class UsageResult:
 
     ``recorded``: charged and kept; else the policy blocked it (``decision``
     says why) and nothing was kept. ``answer``: the answer as given the first
-    time, rendered from this result by the caller's ``render``; ``language``:
-    the language it was rendered in. On a retry of a recorded key
+    time (``json``, the decision rendered by the caller); ``language``: the
+    language it was rendered in. On a retry of a recorded key
     (``replayed``) only ``recorded``, ``answer`` and ``language`` are set: the
     first answer stands, whatever has happened since.
     """
@@ -87,9 +88,6 @@ class UsageResult:
                 "credit_balance": self.credit_balance, "month_to_date": self.month_to_date, "replayed": False}
 
 
-Render = Callable[[UsageResult], dict]
-
-
 def authorize(books: Books, org_id: str, *, member: str, product: str, model: str | None = None,
               estimate: Decimal | None = None) -> Authorization:
     """Ask before using: allowed, or blocked with the reasons and ways to resume."""
@@ -107,10 +105,11 @@ def authorize(books: Books, org_id: str, *, member: str, product: str, model: st
 
 
 def record(books: Books, org_id: str, *, idempotency_key: str, member: str, product: str, model: str,
-           tokens: dict, occurred_at: datetime | None = None, render: Render = UsageResult.json,
+           tokens: dict, occurred_at: datetime | None = None,
+           render_decision: Callable[[Decision], dict] = Decision.to_dict,
            language: str | None = None) -> UsageResult:
-    """Record and charge a usage once per key. ``render`` makes the answer from
-    the result (``language``: the language it renders in, kept with it)."""
+    """Record and charge a usage once per key. ``render_decision`` makes the
+    answer's decision (``language``: the language it renders in, kept with it)."""
     with books.write() as uow:
         if not idempotency_key or len(idempotency_key) > 255:
             raise InvalidInput.field("idempotency_key", "1 to 255 characters")
@@ -131,12 +130,13 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
         check = uow.decide(requests.request(org, when.date(), {"type": "usage_precheck", "product": product,
                                                                "model": model}, **parts))
         if check.outcome != "allow":
-            return _answered(UsageResult(False, check, credit_balance=uow.balance(org)), render, language)
+            return _answered(UsageResult(False, check, credit_balance=uow.balance(org)), render_decision, language)
         event = {"type": "usage", "product": product, "model": model,
                  "tokens": {c: n for c, n in counts.items() if n}}
         decision = uow.decide(requests.request(org, when.date(), event, **parts))
         if decision.outcome != "allow":
-            return _answered(UsageResult(False, decision, credit_balance=uow.balance(org)), render, language)
+            return _answered(UsageResult(False, decision, credit_balance=uow.balance(org)), render_decision,
+                             language)
         kept = _apply(uow, org, who, state, decision, UsageRecord(
             org_pk=org.pk, member_pk=who.pk, idempotency_key=idempotency_key, request_hash=digest,
             period_start=period, occurred_at=when, recorded_at=uow.now, seat_type=who.seat_type, product=product,
@@ -145,7 +145,7 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
             **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}))
         result = _answered(UsageResult(True, decision, views.usage(kept, who.id), uow.balance(org),
                                        {level: views.money(state.spend(level))
-                                        for level in ("organization", "individual")}), render, language)
+                                        for level in ("organization", "individual")}), render_decision, language)
         # The answer is kept as given, before the record has its id: one flush writes it all.
         kept.response = json.dumps({"answer": result.answer, "language": language}, sort_keys=True)
         uow.session.flush()
@@ -163,8 +163,8 @@ def _when(occurred_at: datetime | None, now: datetime) -> datetime:
     return occurred_at.astimezone(timezone.utc)
 
 
-def _answered(result: UsageResult, render: Render, language: str | None) -> UsageResult:
-    result.answer, result.language = render(result), language
+def _answered(result: UsageResult, render_decision: Callable[[Decision], dict], language: str | None) -> UsageResult:
+    result.answer, result.language = result.json(render_decision(result.decision)), language
     return result
 
 

@@ -8,8 +8,6 @@ to problems in api/errors.py, like every other error.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from flask import current_app
 
 from tariff.storage import Ledger
@@ -44,8 +42,7 @@ def ledger() -> Ledger:
     return current_app.extensions[EXTENSION]
 
 
-def rendered(lang: str) -> Callable:
+def answer(lang: str, result) -> dict:
     """The answer of a storage result that carries a decision (an authorization,
-    a limit set, a usage record), the decision rendered as everywhere
-    (messages in ``lang``)."""
-    return lambda result: result.json(decision_json(result.decision, lang))
+    a limit set), its decision rendered as everywhere (messages in ``lang``)."""
+    return result.json(decision_json(result.decision, lang))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..jsonio import json_response
 from ..messages import request_language
 from . import schemas as S
-from .blueprint import blp, documented, ledger, rendered
+from .blueprint import answer, blp, documented, ledger
 
 
 @blp.route("/organizations", methods=["POST"])
@@ -140,7 +140,7 @@ def set_limit(body, org_id):
     level the plan has; only owners and the primary owner (403
     `role_not_allowed`). A raised limit unblocks at once."""
     lang = request_language()
-    return json_response(rendered(lang)(ledger().set_limit(org_id, **body)), lang=lang)
+    return json_response(answer(lang, ledger().set_limit(org_id, **body)), lang=lang)
 
 
 @blp.route("/organizations/<org_id>/credits", methods=["GET"])

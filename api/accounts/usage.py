@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 from ..jsonio import json_response
-from ..messages import request_language
+from ..messages import decision_json, request_language
 from . import schemas as S
-from .blueprint import blp, documented, ledger, rendered
+from .blueprint import answer, blp, documented, ledger
 
 
 def _period(text: str | None) -> date | None:
@@ -22,7 +22,7 @@ def authorize_usage(body, org_id):
     reasons (credits exhausted, a limit reached, product not in the seat) and
     the ways to resume. An `estimate` is checked up front. Nothing is charged."""
     lang = request_language()
-    return json_response(rendered(lang)(ledger().authorize_usage(org_id, **body)), lang=lang)
+    return json_response(answer(lang, ledger().authorize_usage(org_id, **body)), lang=lang)
 
 
 @blp.route("/organizations/<org_id>/usage", methods=["POST"])
@@ -48,8 +48,8 @@ def record_usage(body, org_id, idempotency_key):
     closed billing period is a 409 `period_closed`.
     """
     lang = request_language()
-    result = ledger().record_usage(org_id, idempotency_key=idempotency_key, render=rendered(lang), language=lang,
-                                   **body)
+    result = ledger().record_usage(org_id, idempotency_key=idempotency_key, language=lang,
+                                   render_decision=lambda decision: decision_json(decision, lang), **body)
     # The answer as first given (a retry gets it back, in its language), with whether this is that retry.
     return json_response(result.answer | {"replayed": result.replayed}, 201 if result.recorded else 200,
                          headers={"Idempotent-Replayed": "true"} if result.replayed else None,
