@@ -5,7 +5,7 @@ failures to HTTP.
      "message": "...", "errors": {"event.model": ["..."]}}
 
 `errors` (field path -> messages) is present for validation failures only.
-Views raise and never catch to translate: every error class is mapped here,
+Views raise and never catch to translate: every error class is mapped here:
 
 | raised                                   | status | code                                      |
 |------------------------------------------|--------|-------------------------------------------|
