@@ -77,6 +77,41 @@ def _in_range(low, high, low_inclusive, high_inclusive, value) -> bool:
     return high is None or (value <= high if high_inclusive else value < high)
 
 
+def _bounds(validators):
+    """(low, high) when a field's only validator is an inclusive Range (either may be None), else None."""
+    if len(validators) == 1 and type(validators[0]) is validate.Range:
+        v = validators[0]
+        if v.min_inclusive and v.max_inclusive:
+            return v.min, v.max
+    return None
+
+
+def _within(exact, convert, low, high):
+    """A check for a value of type ``exact`` (or converted by ``convert``) in [low, high]."""
+    if exact is None:
+        def check(value):
+            out = convert(value)
+            if (low is None or out >= low) and (high is None or out <= high):
+                return out
+            raise ValueError
+    elif high is None:
+        def check(value):
+            if type(value) is exact and value >= low:
+                return value
+            raise ValueError
+    elif low is None:
+        def check(value):
+            if type(value) is exact and value <= high:
+                return value
+            raise ValueError
+    else:
+        def check(value):
+            if type(value) is exact and low <= value <= high:
+                return value
+            raise ValueError
+    return check
+
+
 def _length(low, high, value) -> bool:
     return low <= len(value) and (high is None or len(value) <= high)
 
@@ -126,23 +161,25 @@ class _Builder:
         def check(value):
             if type(value) is not dict:
                 raise ValueError
-            out = dict(constants)  # defaults that are values; sent values replace them
+            out = constants.copy() if constants else {}  # defaults that are values; sent values replace them
             for key, item in value.items():
                 attr, convert = by_key[key]  # KeyError: an unknown field
                 out[attr] = convert(item)
-            if not required <= value.keys():
+            if required and not required <= value.keys():
                 raise ValueError
-            for attr, default in made:
-                if attr not in out:
-                    out[attr] = default()
-            for hook in validators:
-                hook(out, partial=None, many=False, unknown=RAISE)
+            if made:
+                for attr, default in made:
+                    if attr not in out:
+                        out[attr] = default()
+            if validators:
+                for hook in validators:
+                    hook(out, partial=None, many=False, unknown=RAISE)
             return out
         return check
 
     def field(self, field: fields.Field, name: str):
         """A check for one field's value: marshmallow's result for it, or an UNSURE error."""
-        exact = None
+        exact = convert = None
         own = getattr(field, "quick_checker", None)
         if own is not None:
             convert = own(self.schema)
@@ -167,6 +204,9 @@ class _Builder:
             self.uncovered.append(f"{name}: {type(field).__name__}")
             convert = _unsure
         holds, allow_none = _holds(field.validators), field.allow_none
+        bounds = _bounds(field.validators)
+        if bounds is not None and not allow_none:  # the commonest check, inline: a value within a range
+            return _within(exact, convert, *bounds)
         if exact is not None:  # the value as it is, if it has the type: no conversion
             def check(value):
                 if type(value) is exact and (holds is None or holds(value)):

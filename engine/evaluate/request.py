@@ -128,6 +128,10 @@ class EventField(fields.Nested):
 
 # A request value an event type needs (events.EventType.needed), when it is missing.
 NEEDED = {"spend": "month-to-date spend is needed for {kind}"}
+# For each event type: (part, field, message) of every value it needs.
+_NEEDS = {kind: tuple((part, name, NEEDED.get(name, "needed for a {kind} event").format(kind=kind))
+                      for part, _, name in (path.partition(".") for path in event.needed))
+          for kind, event in EVENT_TYPES.items()}
 
 
 def missing_for_event(data: dict) -> dict:
@@ -141,13 +145,11 @@ def missing_for_event(data: dict) -> dict:
         errors["member"] = [f"the acting member is needed for a {event.name} event"]
     elif member is not None and "role" not in member:
         errors["member"] = {"role": ["Missing data for required field."]}
-    for path in event.needed:
-        part, name = path.split(".")
+    for part, name, message in _NEEDS[event.name]:
         given = data.get(part)
         if given is None and part == "member":
             continue  # reported above when the event needs one
-        if name not in (given or {}):
-            message = NEEDED.get(name, "needed for a {kind} event").format(kind=event.name)
+        if given is None or name not in given:
             errors.setdefault(part, {})[name] = [message]
     return errors
 
