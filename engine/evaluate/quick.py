@@ -198,7 +198,7 @@ class _Builder:
                     return {keys(k): values(v) for k, v in value.items()}
         elif type(field) in EXACT or (isinstance(field, fields.Integer) and field.strict):
             exact = EXACT.get(type(field), int)
-        elif isinstance(field, fields.Date) and not isinstance(field, fields.DateTime):
+        elif isinstance(field, fields.Date) and field.format in (None, "iso", "iso8601"):
             convert = _day
         else:
             self.uncovered.append(f"{name}: {type(field).__name__}")
