@@ -42,7 +42,7 @@ def free_port() -> int:
 def requests_to_decide() -> list[str]:
     """The fixtures' requests the engine decides (input errors left out), as JSON text."""
     from tariff.engine import Evaluator, InputError, load_policy_set
-    from tariff.engine.verify import fixture_files, load_cases
+    from tariff.engine import fixture_files, load_cases
     evaluator = Evaluator(load_policy_set(ROOT / "policies"))
     out = []
     for path in fixture_files([ROOT / "fixtures"]):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from tariff.engine.verify import compare, view
+from tariff.engine import failing_expectations
 
 # Fixture text is read with PyYAML's composer (safe: no tags constructed);
 # its node marks give each value's exact span in the file.
@@ -100,23 +100,11 @@ def _refusal(result, node) -> str | None:
 
 def _wanted(result) -> dict:
     """Expectation key -> the value to write, for each key that fails."""
-    if result.case.expect is None:  # an input error case: its code and field
-        actual = result.actual
-        out = {}
-        want = result.case.expect_error
-        if "code" in want and want["code"] != actual["error"]:
-            out["code"] = actual["error"]
-        if "field" in want and want["field"] not in actual["errors"]:
-            out["field"] = sorted(actual["errors"])[0]
-        return out
-    seen = view(result.actual)
-    out = {}
-    for key, want in result.case.expect.items():
-        if key not in seen:
-            continue  # compare reports it; there is nothing to write
-        if compare({key: want}, {key: seen[key]}):
-            out[key] = seen[key] if key == "rules_fired" else _shaped(seen[key], want)
-    return out
+    failing = failing_expectations(result)
+    if result.case.expect is None:  # an input error case: its code and field, as they are
+        return failing
+    return {key: value if key == "rules_fired" else _shaped(value, result.case.expect[key])
+            for key, value in failing.items()}
 
 
 def _shaped(actual, like):

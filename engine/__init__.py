@@ -33,7 +33,7 @@ from .schema import Limit, Money, Strict, flatten_messages
 from .tools.check import Check, FixtureReport, check_policies, run_fixtures
 from .tools.explain import explain
 from .tools.replay import EventsError, Replayer, read_events, replay
-from .tools.verify import fixture_files, load_cases
+from .tools.verify import failing_expectations, fixture_files, load_cases
 from .vocabulary import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES, UNLIMITED
 
 __all__ = [
@@ -50,5 +50,5 @@ __all__ = [
     # tools over a loaded set
     "EventsError", "Replayer", "explain", "read_events", "replay",
     # scenario fixtures
-    "fixture_files", "load_cases",
+    "failing_expectations", "fixture_files", "load_cases",
 ]

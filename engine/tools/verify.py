@@ -114,6 +114,28 @@ def run_case(evaluator, case: Case) -> Result:
     return Result(case, not problems, problems, actual)
 
 
+def failing_expectations(result: Result) -> dict:
+    """Each expectation key of a failing case that does not hold, with what the
+    decision gives for it now (in the fixture's words; see ``view``). An input
+    error case gives its failing `code`/`field`. Keys the decision has no value
+    for are left out: there is nothing to write for them."""
+    actual = result.actual or {}
+    if result.case.expect is None:
+        want, out = result.case.expect_error or {}, {}
+        if "error" not in actual:
+            return out
+        if "code" in want and want["code"] != actual["error"]:
+            out["code"] = actual["error"]
+        if "field" in want and want["field"] not in actual["errors"]:
+            out["field"] = sorted(actual["errors"])[0]
+        return out
+    if "outcome" not in actual:
+        return {}
+    seen = view(actual)
+    return {key: seen[key] for key, want in result.case.expect.items()
+            if key in seen and compare({key: want}, {key: seen[key]})}
+
+
 def view(actual: dict) -> dict:
     """The decision in the words fixtures use: reason and resume by code, fired rule names."""
     return {

@@ -134,7 +134,7 @@ def test_a_float_never_reaches_the_engine(app, client, post_json, request_body, 
 def test_the_decision_matches_the_engine_for_every_fixture_request(client, post_json, loads):
     """Every fixture's request, through HTTP, gets exactly the engine's answer."""
     from tariff.engine import InputError
-    from tariff.engine.verify import fixture_files, load_cases
+    from tariff.engine import fixture_files, load_cases
     evaluator = Evaluator(load_policy_set("policies"))
     checked = 0
     for path in fixture_files(["fixtures"]):

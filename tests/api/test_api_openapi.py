@@ -7,7 +7,7 @@ import schemathesis
 
 from tariff.api.schemas.decisions import BatchResponseSchema, DecisionSchema
 from tariff.api.schemas.policies import ReloadSchema, ValidateRequestSchema
-from tariff.engine.request import RequestSchema
+from tariff.engine import RequestSchema
 
 OPERATIONS = {
     ("/v1/decisions", "post"): ("DecisionRequest", "Decision"),

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tariff.engine import Evaluator, InputError, load_policy_set
-from tariff.engine.verify import fixture_files, load_cases
+from tariff.engine import fixture_files, load_cases
 
 pytestmark = pytest.mark.server
 

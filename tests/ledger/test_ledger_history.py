@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tariff.cli.main import main
 from tariff.engine import load_policy_set
-from tariff.engine.replay import replay
+from tariff.engine import replay
 from tariff.storage.history import recorded_requests
 
 ROOT = Path(__file__).resolve().parents[2]
