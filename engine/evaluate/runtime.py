@@ -1,5 +1,5 @@
 """The one way into durable_rules, built around what was measured of it
-(../shared/DURABLE_RULES.md):
+(CONTRIBUTING.md, "durable_rules: what the runtime is built around"):
 
 - It is not thread-safe: every call into it holds one process-wide lock.
 - ``durable.engine.Host`` starts timer threads that call into the engine

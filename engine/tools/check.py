@@ -9,7 +9,7 @@ this module, so a set one of them accepts none of the others refuses:
     verdict.fixtures     # FixtureReport: each case's Result, broken fixture files
 
 Fixtures run only when asked: each run registers the set's rulesets in the
-engine, which can never free one (DURABLE_RULES.md, item 6).
+engine, which can never free one (CONTRIBUTING.md, durable_rules item 6).
 """
 from __future__ import annotations
 
