@@ -67,6 +67,11 @@ LIMIT_CHANGE = FactGroup("limit_change", {"level": ALWAYS, "level_available": AL
 CREDIT_PURCHASE = FactGroup("credit_purchase", {"amount": ALWAYS})
 SEATS = FactGroup("seats", {"count": ALWAYS, "seat_type_on_plan": ALWAYS, "hipaa": ALWAYS, "hipaa_available": ALWAYS})
 SEAT_TYPE_CHANGE = FactGroup("seat_type_change", {"seat_type_on_plan": ALWAYS, "upgrade": ALWAYS})
+# Membership: the role a member is given (new_role) and the role the member
+# acted on holds now (target_role), beside the acting member's own `role`.
+MEMBER_ADD = FactGroup("membership", {"new_role": ALWAYS})
+MEMBER_ROLE_CHANGE = FactGroup("membership", {"new_role": ALWAYS, "target_role": ALWAYS})
+MEMBER_TARGET = FactGroup("membership", {"target_role": ALWAYS})
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,16 @@ EVENT_TYPES = _table(
     EventType("period_start", acting_member=False),
     EventType("renewal", acting_member=False, term=ENDED, needs=("organization.seats",), charges=("term_seats",)),
     EventType("early_migration"),
+    # Who may do what to members and settings: decided on the acting member's role.
+    EventType("member_add", required={"new_role": ROLE}, facts=MEMBER_ADD, changes=("add_member",)),
+    EventType("member_role_change", required={"new_role": ROLE, "target_role": ROLE}, facts=MEMBER_ROLE_CHANGE,
+              changes=("change_role",)),
+    EventType("member_removal", required={"target_role": ROLE}, facts=MEMBER_TARGET, changes=("remove_member",)),
+    EventType("owner_transfer", required={"target_role": ROLE}, facts=MEMBER_TARGET,
+              changes=("transfer_primary_owner",)),
+    EventType("organization_rename", changes=("rename_organization",)),
+    EventType("enable_extra_usage", changes=("enable_extra_usage",)),
+    EventType("seat_change_cancel", changes=("cancel_seat_change",)),
 )
 EVENTS = tuple(EVENT_TYPES)
 

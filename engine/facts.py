@@ -39,6 +39,8 @@ FIELDS: dict[str, str] = {
     "hipaa_available": BOOL,
     "seat_type_on_plan": BOOL,
     "upgrade": BOOL,
+    "new_role": STR,  # the role a member is given
+    "target_role": STR,  # the role the member acted on holds now
 }
 for _level in LEVELS:
     FIELDS[f"{_level}_limit"] = MONEY  # absent when not set or "unlimited"

@@ -15,11 +15,11 @@ from tariff.engine.tools.verify import fixture_files, load_cases, run_case
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 POLICIES = REPO / "policies"
-SPEC = REPO.parent / "shared" / "SPEC.md"
+RULES_DOC = REPO / "docs" / "billing-rules.md"
+SPEC = REPO.parent / "shared" / "SPEC.md"  # where the numbers first came from, when present
 
-# The rule numbers of ../shared/SPEC.md, written here so that the test does
-# not depend on a file outside the repository; when SPEC.md is present, any
-# number it adds is required too.
+# The billing rules every scenario suite must cover; the reference that
+# `cites:` numbers resolve to is docs/billing-rules.md (its anchors).
 SPEC_RULES = (
     [f"S{i}" for i in range(1, 8)] + [f"U{i}" for i in range(1, 5)] + [f"C{i}" for i in range(1, 6)]
     + [f"A{i}" for i in range(1, 3)] + [f"L{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 4)]
@@ -27,6 +27,12 @@ SPEC_RULES = (
 )
 MIN_SCENARIOS = 80
 _SPEC_RULE_LINE = re.compile(r"^- \*\*([A-Z][0-9]+)\*\*", re.MULTILINE)
+_ANCHOR = re.compile(r'<a id="([A-Z][0-9]+)"></a>')
+
+
+def documented_rules() -> set[str]:
+    """Every rule and decision number docs/billing-rules.md defines."""
+    return set(_ANCHOR.findall(RULES_DOC.read_text(encoding="utf-8")))
 
 
 def spec_rules() -> set[str]:
@@ -94,15 +100,27 @@ def test_at_least_80_scenarios():
     assert count >= MIN_SCENARIOS, f"{count} scenarios; the issue asks for at least {MIN_SCENARIOS}"
 
 
-def test_every_scenario_cites_only_spec_rule_numbers():
-    known = spec_rules()
+def test_every_billing_rule_is_in_the_reference():
+    assert spec_rules() <= documented_rules()
+
+
+def test_every_scenario_cites_only_documented_rule_numbers():
+    known = documented_rules()
     uncited = [i for i, case in CASES if not case.cites]
     unknown = [(i, c) for i, case in CASES for c in case.cites if str(c) not in known]
-    assert not uncited, f"scenarios citing no SPEC rule: {uncited}"
-    assert not unknown, f"citations that are not SPEC rule numbers: {unknown}"
+    assert not uncited, f"scenarios citing no rule of docs/billing-rules.md: {uncited}"
+    assert not unknown, f"citations docs/billing-rules.md does not define: {unknown}"
 
 
 def test_spec_rule_list_matches_spec_md_when_present():
     if not SPEC.is_file():
         pytest.skip(f"{SPEC} is not present")
     assert set(_SPEC_RULE_LINE.findall(SPEC.read_text(encoding="utf-8"))) == set(SPEC_RULES)
+
+
+def test_every_policy_rule_cites_only_documented_rule_numbers():
+    policy = load_policy_set(POLICIES)
+    known = documented_rules()
+    unknown = sorted({(rule.id, c) for plan in policy.plans.values() for rule in plan.rules
+                      for c in rule.cites if c not in known})
+    assert not unknown, f"rule citations docs/billing-rules.md does not define: {unknown}"

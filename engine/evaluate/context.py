@@ -254,5 +254,11 @@ def _seat_type_change(ctx: Context, fact: dict) -> None:
 
 
 # Each fact group of the event table (events.py), by name: the function that computes its facts.
+def _membership(ctx: Context, fact: dict) -> None:
+    for name in ("new_role", "target_role"):
+        if name in ctx.event:
+            fact[name] = ctx.event[name]
+
+
 PROVIDERS = {"usage": _usage, "limit_change": _limit_change, "credit_purchase": _credit_purchase, "seats": _seats,
-             "seat_type_change": _seat_type_change}
+             "seat_type_change": _seat_type_change, "membership": _membership}

@@ -3,7 +3,7 @@
     lines = explain(decision)             # list[str]
     lines = explain(decision, policy)     # also says what each fired rule does
 
-The lines say what was decided and why (each reason with the rule and SPEC
+The lines say what was decided and why (each reason with the rule and the billing
 numbers behind it), which spend limit binds and how much headroom is left,
 what would let the member continue, what is charged line by line, and which
 rules fired and where they are written (file:line). The wording is English
@@ -86,7 +86,7 @@ def _reason(reason: dict) -> str:
         text += f": {usd(reason['spend'])} spent of a {usd(reason['limit'])} limit"
     if reason.get("rule") is None and code == DEFAULT_DENY:
         return text + " (no rule allows this request, so it is refused by default)"
-    cites = f", SPEC {', '.join(reason['cites'])}" if reason.get("cites") else ""
+    cites = f", rules {', '.join(reason['cites'])}" if reason.get("cites") else ""
     return f"{text} (rule {reason['rule']}{cites})"
 
 
@@ -213,7 +213,7 @@ def explain(decision: Decision, policy=None) -> list[str]:
     if decision.trace:
         lines.append("Rules that fired, in the order they are written:")
         for step in decision.trace:
-            cites = f"; SPEC {', '.join(step['cites'])}" if step.get("cites") else ""
+            cites = f"; rules {', '.join(step['cites'])}" if step.get("cites") else ""
             does = _effects(rules[step["rule"]]) if step["rule"] in rules else ""
             lines.append(f"  - {step['rule']} ({step['file']}:{step['line']}{cites})" + (f": {does}" if does else ""))
     else:

@@ -47,21 +47,21 @@ def test_each_event_type_has_a_schema_of_exactly_its_fields():
     assert documented == {"type"} | {name for e in EVENT_TYPES.values() for name in e.fields}
 
 
-# A new event type, as the issue has it: decided by rules on the acting member's role.
-ENTRY = 'EventType("member_add", required={"member_id": TEXT}, optional={"role": ROLE}, changes=("add_member",)),'
+# A new event type (one the table does not have): decided by rules on the acting member's role.
+ENTRY = 'EventType("guest_invite", required={"member_id": TEXT}, optional={"role": ROLE}, changes=("invite_guest",)),'
 RULES = """\
 rules:
-  - id: member_add_allowed
+  - id: guest_invite_allowed
     cites: [L1]
-    on: [member_add]
+    on: [guest_invite]
     when:
       role: {in: [primary_owner, owner, admin]}
     then:
       allow: true
-      apply: [add_member]
-  - id: member_add_role_not_allowed
+      apply: [invite_guest]
+  - id: guest_invite_role_not_allowed
     cites: [L1]
-    on: [member_add]
+    on: [guest_invite]
     when:
       role: member
     then:
@@ -76,13 +76,13 @@ CHILD = textwrap.dedent("""\
     from tariff.engine import Evaluator
     evaluator = Evaluator(verdict.policy)
     base = {"plan": "enterprise_self_serve", "as_of": "2026-04-10", "organization": {"term_start": "2026-01-01"},
-            "event": {"type": "member_add", "member_id": "m-new", "role": "admin"}}
+            "event": {"type": "guest_invite", "member_id": "m-new", "role": "admin"}}
     for role in ("owner", "member"):
         decision = evaluator.decide({**base, "member": {"id": "m-1", "role": role}})
         out[role] = {"outcome": decision.outcome, "reasons": decision.reason_codes, "changes": decision.changes}
     out["quick"] = accept_well_formed({**base, "member": {"id": "m-1", "role": "owner"}}) is not None
     try:
-        evaluator.decide({**base, "member": {"role": "owner"}, "event": {"type": "member_add", "role": "boss"}})
+        evaluator.decide({**base, "member": {"role": "owner"}, "event": {"type": "guest_invite", "role": "boss"}})
     except InputError as exc:
         out["error"] = sorted(exc.errors)
     print(json.dumps(out))
@@ -104,9 +104,9 @@ def test_a_new_event_type_is_one_table_entry_plus_yaml(tmp_path):
     events.write_text(text.replace(anchor, anchor + "    " + ENTRY + "\n"))
     policies = tmp_path / "policies"
     shutil.copytree(ROOT / "policies", policies)
-    (policies / "rules" / "members.yaml").write_text(RULES)
+    (policies / "rules" / "guests.yaml").write_text(RULES)
     plan = policies / "plans" / "enterprise_self_serve.yaml"
-    plan.write_text(plan.read_text().replace("include:\n", "include:\n  - rules/members.yaml\n"))
+    plan.write_text(plan.read_text().replace("include:\n", "include:\n  - rules/guests.yaml\n"))
 
     proc = subprocess.run([sys.executable, "-c", CHILD, str(policies)], capture_output=True, text=True,
                           cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "src"), "PATH": "/usr/bin:/bin"},
@@ -116,7 +116,7 @@ def test_a_new_event_type_is_one_table_entry_plus_yaml(tmp_path):
     assert out["engine"].startswith(str(package))  # the copy, not the tree
     assert out["errors"] == []
     assert out["owner"] == {"outcome": "allow", "reasons": [],
-                            "changes": [{"change": "add_member", "member_id": "m-new", "role": "admin"}]}
+                            "changes": [{"change": "invite_guest", "member_id": "m-new", "role": "admin"}]}
     assert out["member"]["outcome"] == "refuse" and out["member"]["reasons"] == ["role_not_allowed"]
     assert out["quick"] is True
     assert out["error"] == ["event.member_id", "event.role"]

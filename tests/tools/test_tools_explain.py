@@ -38,14 +38,14 @@ def test_tools_explain_a_blocked_decision():
     lines = explain(EVALUATOR.decide(BLOCKED), POLICY)
     assert lines[0].startswith("Blocked: usage_precheck on plan enterprise_self_serve, as of 2026-04-10")
     assert lines[1] == ("Why: the organization has reached its monthly spend limit: 500 USD spent of a 500 USD "
-                        "limit (rule org_limit_reached, SPEC L2, L3, C4, A2, L4).")
+                        "limit (rule org_limit_reached, rules L2, L3, C4, A2, L4).")
     assert lines[2] == ("Binding limit: the organization limit of 500 USD; 500 USD spent this month before this "
                         "request; headroom 0 USD (the limit is reached).")
     assert lines[3] == ("To continue: an owner or the primary owner raises the organization spend limit above the "
                         "500 USD already spent; or wait for the next billing period, which starts on 2026-05-01.")
     assert "Charges: none (blocked requests are not charged)." in lines
     assert (f"  - org_limit_reached ({POLICY.root}/rules/spend_limits.yaml:{_line_of('org_limit_reached')}; "
-            "SPEC L2, L3, C4, A2, L4): blocks with org_limit_reached") in lines
+            "rules L2, L3, C4, A2, L4): blocks with org_limit_reached") in lines
 
 
 def test_tools_explain_headroom_of_the_limit_that_binds():
@@ -75,7 +75,7 @@ def test_tools_explain_without_the_policy_still_names_rules_and_places():
     lines = explain(EVALUATOR.decide(CHARGED))
     fired = [line for line in lines if line.startswith("  - pooled_usage_charged")]
     assert fired == [f"  - pooled_usage_charged ({POLICY.root}/rules/usage.yaml:{_line_of('pooled_usage_charged')}; "
-                     "SPEC U1, U2, U4, A1, R4)"]
+                     "rules U1, U2, U4, A1, R4)"]
 
 
 def test_tools_explain_cli(monkeypatch, capsys):
@@ -85,7 +85,7 @@ def test_tools_explain_cli(monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Blocked:")
     assert (f"  - org_limit_reached (policies/rules/spend_limits.yaml:{_line_of('org_limit_reached')}; "
-            "SPEC L2, L3, C4, A2, L4): blocks with org_limit_reached") in out
+            "rules L2, L3, C4, A2, L4): blocks with org_limit_reached") in out
 
 
 def test_tools_explain_cli_json(monkeypatch, capsys):

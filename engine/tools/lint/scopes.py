@@ -16,6 +16,8 @@ def _text_domains(vocabulary: dict) -> dict:
         "plan": frozenset(vocabulary["plans"]),
         "channel": frozenset(vocabulary["channels"]),
         "role": frozenset(vocabulary["roles"]),
+        "new_role": frozenset(vocabulary["roles"]),
+        "target_role": frozenset(vocabulary["roles"]),
         "seat_type": frozenset(vocabulary["seat_types"]),
         "product": frozenset(vocabulary["products"]),
         "level": frozenset(LEVELS),
