@@ -69,6 +69,8 @@ SEATS = FactGroup("seats", {"count": ALWAYS, "seat_type_on_plan": ALWAYS, "hipaa
 SEAT_TYPE_CHANGE = FactGroup("seat_type_change", {"seat_type_on_plan": ALWAYS, "upgrade": ALWAYS})
 # Membership: the role a member is given (new_role) and the role the member
 # acted on holds now (target_role), beside the acting member's own `role`.
+# A renewal: compliance properties the organization holds, which a move to another seat may end.
+RENEWAL = FactGroup("renewal", {"hipaa_seats": ALWAYS})
 MEMBER_ADD = FactGroup("membership", {"new_role": ALWAYS})
 MEMBER_ROLE_CHANGE = FactGroup("membership", {"new_role": ALWAYS, "target_role": ALWAYS})
 MEMBER_TARGET = FactGroup("membership", {"target_role": ALWAYS})
@@ -126,8 +128,9 @@ EVENT_TYPES = _table(
     EventType("limit_change", required={"level": LEVEL, "limit": LIMIT}, facts=LIMIT_CHANGE, changes=("set_limit",)),
     EventType("credit_purchase", required={"amount": AMOUNT}, facts=CREDIT_PURCHASE, changes=("add_credits",)),
     EventType("disable_usage_billing"),
-    EventType("period_start", acting_member=False),
-    EventType("renewal", acting_member=False, term=ENDED, needs=("organization.seats",), charges=("term_seats",)),
+    EventType("period_start", acting_member=False, charges=("period_seats",)),
+    EventType("renewal", acting_member=False, term=ENDED, needs=("organization.seats",), facts=RENEWAL,
+              charges=("term_seats",), changes=("end_limits",)),
     EventType("early_migration"),
     # Who may do what to members and settings: decided on the acting member's role.
     EventType("member_add", required={"new_role": ROLE}, facts=MEMBER_ADD, changes=("add_member",)),
@@ -143,8 +146,12 @@ EVENT_TYPES = _table(
 EVENTS = tuple(EVENT_TYPES)
 
 # Pricing functions a rule may `charge:`, with the parameters each takes (evaluate/pricing.py prices them).
-CHARGES = {"usage": (), "included_usage": (), "extra_usage": (), "seats_added": (), "seat_upgrade": (),
-           "term_seats": ("as_seat_type",)}
+CHARGES = {"usage": (), "included_usage": (), "extra_usage": (), "seats_added": ("prorate",),
+           "seat_upgrade": ("prorate",), "term_seats": ("as_seat_type",), "period_seats": ()}
+# `prorate:` of seats_added and seat_upgrade: for the months left in the annual
+# term (the default; S3), or for the current billing period only (seats billed
+# monthly, P1).
+PRORATE = ("term", "period")
 # State changes that close a period or a term, or switch a setting: any event's rules may make them.
 CHANGES_ON_ANY_EVENT = ("reset_period", "issue_invoice", "start_term", "disable_extra_usage")
 STATE_CHANGES = frozenset(CHANGES_ON_ANY_EVENT).union(*(e.changes for e in EVENT_TYPES.values()))

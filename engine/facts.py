@@ -41,6 +41,7 @@ FIELDS: dict[str, str] = {
     "upgrade": BOOL,
     "new_role": STR,  # the role a member is given
     "target_role": STR,  # the role the member acted on holds now
+    "hipaa_seats": INT,  # HIPAA-ready seats held (S6)
 }
 for _level in LEVELS:
     FIELDS[f"{_level}_limit"] = MONEY  # absent when not set or "unlimited"
@@ -58,4 +59,5 @@ CONTEXT_VALUES: dict[str, str | None] = {
     "renewal_date": "organization.term_start",
     "renewal_plan": None,
     "seat_type_with_product": "event.product",
+    "hipaa_seats": None,
 }

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tariff.engine import InputError, money, periods
 
-from . import invoices, repository as repo, requests, views
+from . import invoices, limits, repository as repo, requests, views
 from .errors import Conflict, InvalidInput, LedgerError
 from .models import Member, Organization, SeatChange
 from .seats import apply_removal
@@ -81,9 +81,36 @@ def _next_close(org: Organization) -> date:
     return periods.add_months(oldest_open, 1)
 
 
+def _seats_at(uow: UnitOfWork, org: Organization, on: date) -> dict[str, int]:
+    """The seats held when ``on`` began: today's, with the changes applied
+    since undone. A run that catches up on months must not bill February for
+    a seat added in April (D16); a seat added on ``on`` itself paid for its
+    period when it was added."""
+    seats = dict(org.seats)
+    since = uow.session.execute(select(SeatChange).where(
+        SeatChange.org_pk == org.pk, SeatChange.status == "applied", SeatChange.effective_on >= on,
+        SeatChange.kind.in_(("add", "remove", "type_change")))).scalars()
+    for change in since:
+        if change.kind == "add":
+            seats[change.seat_type] = seats.get(change.seat_type, 0) - change.count
+        elif change.kind == "remove":
+            seats[change.seat_type] = seats.get(change.seat_type, 0) + change.count
+        else:
+            seats[change.seat_type] = seats.get(change.seat_type, 0) + change.count
+            seats[change.to_seat_type] = seats.get(change.to_seat_type, 0) - change.count
+    return {seat_type: count for seat_type, count in seats.items() if count > 0}
+
+
 def _close(uow: UnitOfWork, org: Organization, on: date, done: dict) -> None:
-    decision = uow.require_allow(uow.decide(requests.request(org, on, {"type": "period_start"})))
+    decision = uow.require_allow(uow.decide(requests.request(
+        org, on, {"type": "period_start"}, organization={"seats": _seats_at(uow, org, on)})))
     closing = periods.add_months(on, -1)
+    if decision.charges:  # seats billed each period (P1, D16): the new period's fee
+        fee = SeatChange(org_pk=org.pk, kind="period_fee", status="applied",
+                         count=sum(line.quantity for line in decision.charges),
+                         hipaa=False, effective_on=on, charged=money.ZERO, created_at=uow.now)
+        uow.session.add(fee)
+        uow.record_charges(org, decision, fee)
     for change in decision.changes:
         if change["change"] == "issue_invoice":
             invoice = invoices.issue(uow, org, change["period_start"], decision.policy_version)
@@ -115,6 +142,8 @@ def _renew(uow: UnitOfWork, org: Organization, on: date, done: dict) -> None:
         if item["change"] == "start_term":
             org.plan, org.term_start = item["plan"], item["term_start"]
             org.renewal_date = periods.term_end(org.term_start)
+        elif item["change"] == "end_limits":  # D11: they end with their level, and stay in the history
+            limits.end(uow, org, item["levels"], on)
     if decision.transition and decision.transition["type"] == "move_to_enterprise_seat":
         _move_to_single_seat(uow, org)
     transition = decision.to_dict()["transition"]  # as the engine writes it: dates as ISO text
@@ -124,7 +153,8 @@ def _renew(uow: UnitOfWork, org: Organization, on: date, done: dict) -> None:
     uow.audit(org, decision, None)
     session.flush()
     done["renewals"].append({"date": on.isoformat(), "from_plan": old_plan, "to_plan": org.plan,
-                             "transition": transition, "charged": views.money(change.charged)})
+                             "transition": transition, "charged": views.money(change.charged),
+                             "notifications": decision.to_dict()["notifications"]})
 
 
 def _move_to_single_seat(uow: UnitOfWork, org: Organization) -> None:

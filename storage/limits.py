@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from tariff.engine import UNLIMITED, Decision
 
 from . import inputs, repository as repo, requests, views
@@ -37,10 +39,12 @@ def set_limit(books: Books, org_id: str, *, actor: str, level: str, limit: Decim
         for change in decision.changes:
             if change["change"] != "set_limit":
                 continue
-            row = repo.limit_rows(uow.session, org, [(level, subject)]).get((level, subject))
+            row = uow.session.execute(select(Limit).where(
+                Limit.org_pk == org.pk, Limit.level == level, Limit.subject == subject)).scalar_one_or_none()
             if row is None:
                 row = Limit(org_pk=org.pk, level=level, subject=subject)
                 uow.session.add(row)
+            row.ended_on = None  # a level the plan has again starts afresh
             row.amount = None if change["limit"] == UNLIMITED else change["limit"]
             row.set_by = who.pk
             row.updated_at = uow.now
@@ -62,6 +66,14 @@ def _subject(uow: UnitOfWork, org: Organization, level: str, subject: str | None
     return uow.member(org, subject).id
 
 
-def list_all(books: Books, org_id: str) -> list[dict]:
+def list_all(books: Books, org_id: str, *, ended: bool = False) -> list[dict]:
+    """The limits in force; with ``ended``, those a renewal ended too (D11)."""
     with books.read() as uow:
-        return [views.limit(row) for row in repo.limits(uow.session, uow.org(org_id))]
+        return [views.limit(row) for row in repo.limits(uow.session, uow.org(org_id), ended=ended)]
+
+
+def end(uow: UnitOfWork, org: Organization, levels: list[str], on) -> None:
+    """End the limits of levels the plan no longer has; they stay in the history."""
+    for row in repo.limits(uow.session, org):
+        if row.level in levels:
+            row.ended_on, row.updated_at = on, uow.now

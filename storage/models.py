@@ -101,6 +101,9 @@ class Limit(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # None: unlimited
     set_by: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Ended with its level (a renewal to a plan without it, D11): kept for the
+    # history, out of every decision.
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     __table_args__ = (UniqueConstraint("org_pk", "level", "subject"),)
 
 
@@ -185,7 +188,7 @@ class SeatChange(Base):
     __tablename__ = "seat_changes"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
-    kind: Mapped[str] = mapped_column(String(16))  # initial | add | remove | type_change | renewal
+    kind: Mapped[str] = mapped_column(String(16))  # initial | add | remove | type_change | renewal | period_fee
     status: Mapped[str] = mapped_column(String(16), default="applied")  # applied | scheduled | cancelled
     seat_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_seat_type: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -57,15 +57,18 @@ def assigned_seats(session: Session, org: Organization) -> dict[str, int]:
     return {seat_type: count for seat_type, count in rows}
 
 
-def limits(session: Session, org: Organization) -> list[Limit]:
-    return list(session.execute(select(Limit).where(Limit.org_pk == org.pk)
-                                .order_by(Limit.level, Limit.subject)).scalars())
+def limits(session: Session, org: Organization, *, ended: bool = False) -> list[Limit]:
+    """The limits in force; with ``ended``, those a renewal ended too."""
+    query = select(Limit).where(Limit.org_pk == org.pk).order_by(Limit.level, Limit.subject)
+    if not ended:
+        query = query.where(Limit.ended_on.is_(None))
+    return list(session.execute(query).scalars())
 
 
 def limit_rows(session: Session, org: Organization, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Limit]:
     if not wanted:
         return {}
-    rows = session.execute(select(Limit).where(Limit.org_pk == org.pk, or_(
+    rows = session.execute(select(Limit).where(Limit.org_pk == org.pk, Limit.ended_on.is_(None), or_(
         *[and_(Limit.level == level, Limit.subject == subject) for level, subject in wanted]))).scalars()
     return {(row.level, row.subject): row for row in rows}
 

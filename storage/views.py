@@ -50,7 +50,8 @@ def member(m: Member) -> dict:
 
 def limit(row: Limit) -> dict:
     return {"level": row.level, "subject": row.subject or None,
-            "limit": UNLIMITED if row.amount is None else money(row.amount), "updated_at": iso(row.updated_at)}
+            "limit": UNLIMITED if row.amount is None else money(row.amount), "updated_at": iso(row.updated_at),
+            "ended_on": iso(row.ended_on)}
 
 
 def credit_entry(entry: CreditEntry, member_id: str | None) -> dict:

@@ -124,11 +124,12 @@ def cancel_seat_change(body, org_id, change_id):
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["GET"])
+@blp.arguments(S.LimitListQuerySchema, location="query")
 @blp.response(200, S.LimitSchema(many=True))
 @documented(body=False)
-def list_limits(org_id):
-    """The limits set, at every level."""
-    return json_response(ledger().list_limits(org_id))
+def list_limits(query, org_id):
+    """The limits in force, at every level (``ended=true``: and those a renewal ended)."""
+    return json_response(ledger().list_limits(org_id, ended=query["ended"]))
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["PUT"])

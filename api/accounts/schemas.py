@@ -163,6 +163,11 @@ class PageQuerySchema(Strict):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
+class LimitListQuerySchema(Strict):
+    ended = fields.Boolean(load_default=False,
+                           metadata={"description": "include limits a renewal ended with their level"})
+
+
 class BillingRunSchema(Strict):
     date = fields.Date(required=True, metadata={"description": "run everything due up to this day"})
 
@@ -213,7 +218,7 @@ class SeatChargeSchema(Strict):
 class SeatChangeSchema(Strict):
     id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["initial", "add", "remove", "type_change",
-                                                                 "renewal"]))
+                                                                 "renewal", "period_fee"]))
     status = fields.String(required=True, validate=validate.OneOf(["applied", "scheduled", "cancelled", "failed"]))
     seat_type = fields.String(required=True, allow_none=True)
     to_seat_type = fields.String(required=True, allow_none=True)
@@ -248,6 +253,8 @@ class LimitSchema(Strict):
     subject = fields.String(required=True, allow_none=True)
     limit = fields.String(required=True, metadata={"example": "500", "description": "USD, or \"unlimited\""})
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    ended_on = fields.String(required=True, allow_none=True, metadata={
+        "format": "date", "description": "the renewal that ended the limit with its level; null while in force"})
 
 
 class LimitSetResultSchema(LimitSchema):
@@ -410,6 +417,8 @@ class RenewalSchema(Strict):
     to_plan = fields.String(required=True)
     transition = fields.Dict(required=True, allow_none=True)
     charged = money(required=True)
+    notifications = fields.List(fields.Dict(), required=True, metadata={
+        "description": "what the renewal tells the owners, e.g. hipaa_addon_dropped (D11)"})
 
 
 class InvoiceIssuedSchema(InvoiceHeadSchema):

@@ -138,6 +138,7 @@ def _values(ctx: Context) -> None:
         "renewal_date": periods.term_end(term_start) if term_start else None,
         "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
         "seat_type_with_product": None,
+        "hipaa_seats": ctx.organization.get("hipaa_seats", 0),
     }
     if term_start is not None:
         if ctx.as_of < term_start:
@@ -254,6 +255,10 @@ def _seat_type_change(ctx: Context, fact: dict) -> None:
 
 
 # Each fact group of the event table (events.py), by name: the function that computes its facts.
+def _renewal(ctx: Context, fact: dict) -> None:
+    fact["hipaa_seats"] = ctx.organization.get("hipaa_seats", 0)
+
+
 def _membership(ctx: Context, fact: dict) -> None:
     for name in ("new_role", "target_role"):
         if name in ctx.event:
@@ -261,4 +266,5 @@ def _membership(ctx: Context, fact: dict) -> None:
 
 
 PROVIDERS = {"usage": _usage, "limit_change": _limit_change, "credit_purchase": _credit_purchase, "seats": _seats,
-             "seat_type_change": _seat_type_change, "membership": _membership}
+             "seat_type_change": _seat_type_change, "membership": _membership,
+             "renewal": _renewal}

@@ -185,6 +185,11 @@ CHANGES = {
     "start_term": lambda c: {"term_start": c.as_of, "plan": c.values["renewal_plan"] or c.plan.id},
     "issue_invoice": lambda c: {"period_start": _previous_period(c.as_of)},
     "disable_extra_usage": lambda c: {},
+    # Limits at levels the plan being moved to has not (the legacy seat-type
+    # level): they end with the renewal and stay in the history.
+    "end_limits": lambda c: {"levels": [level for level in c.plan.limit_levels
+                                        if c.values["renewal_plan"] is not None
+                                        and level not in c.policy.plans[c.values["renewal_plan"]].limit_levels]},
 }
 
 

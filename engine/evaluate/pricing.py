@@ -11,6 +11,7 @@ import inspect
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..errors import InputError
 from ..events import CHARGES
 from ..load.rate_card import ModelRates
 from ..money import ZERO, fmt
@@ -89,22 +90,41 @@ def _seat_lines(seat_type, count, months, prices, hipaa_count=0, kind="seat_fee"
     return lines
 
 
-def seats_added(ctx) -> list[ChargeLine]:
-    """S3: added seats are charged at once for the months left in the term."""
+def _months(ctx, prorate: str) -> int:
+    """The months a seat change is charged for: the rest of the annual term
+    (S3), or the current billing period only (seats billed monthly, P1)."""
+    return 1 if prorate == "period" else ctx.months_remaining
+
+
+def seats_added(ctx, prorate: str = "term") -> list[ChargeLine]:
+    """S3: added seats are charged at once, for the months left in the term (or this period)."""
     event = ctx.event
     count = event["count"]
-    return _seat_lines(ctx.target_seat_type, count, ctx.months_remaining, ctx.seat_prices,
+    return _seat_lines(ctx.target_seat_type, count, _months(ctx, prorate), ctx.seat_prices,
                        hipaa_count=count if event.get("hipaa") else 0)
 
 
-def seat_upgrade(ctx) -> list[ChargeLine]:
-    """S7 (decided here): the monthly difference for the months left in the term."""
+def seat_upgrade(ctx, prorate: str = "term") -> list[ChargeLine]:
+    """D8: the monthly difference for the months left in the term (or this period)."""
     prices = ctx.seat_prices.monthly
     difference = prices[ctx.event["to"]] - prices[ctx.event["from"]]
     if difference <= 0:
         return []
-    months = ctx.months_remaining
+    months = _months(ctx, prorate)
     return [ChargeLine("seat_upgrade", ctx.event["to"], 1, difference, difference * months, months=months)]
+
+
+def period_seats(ctx) -> list[ChargeLine]:
+    """P1: a monthly seat fee, for every seat held when the period starts."""
+    seats = ctx.organization.get("seats")
+    if seats is None:
+        raise InputError.field("invalid_request", "organization.seats",
+                               "the seats held are needed to charge this period's seat fees")
+    lines = []
+    for seat_type, count in sorted(seats.items()):
+        if count:
+            lines += _seat_lines(seat_type, count, 1, ctx.seat_prices)
+    return lines
 
 
 def term_seats(ctx, as_seat_type: str | None = None) -> list[ChargeLine]:
@@ -129,6 +149,6 @@ def term_seats(ctx, as_seat_type: str | None = None) -> list[ChargeLine]:
 
 # The pricing function of each charge a rule may name (events.CHARGES), by that name.
 PRICES = {"usage": usage, "included_usage": included_usage, "extra_usage": extra_usage, "seats_added": seats_added,
-          "seat_upgrade": seat_upgrade, "term_seats": term_seats}
+          "seat_upgrade": seat_upgrade, "term_seats": term_seats, "period_seats": period_seats}
 assert {name: tuple(inspect.signature(price).parameters)[1:] for name, price in PRICES.items()} == CHARGES, \
     "every charge of events.CHARGES is priced here, with the parameters it declares"

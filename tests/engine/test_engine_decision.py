@@ -231,7 +231,7 @@ def test_legacy_renewal_moves_every_seat_to_the_enterprise_seat(evaluator):
     assert decision.outcome == "allow"
     assert decision.total == 30 * 12 * D(60)
     assert decision.transition == {"type": "move_to_enterprise_seat", "plan": "enterprise_sales_assisted",
-                                   "date": date(2027, 1, 1)}
+                                   "date": date(2027, 1, 1), "hipaa_addon_ended": False}
 
 
 @pytest.mark.parametrize("as_of", ["2027-01-01", "2027-06-15"])

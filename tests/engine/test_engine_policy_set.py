@@ -114,8 +114,8 @@ def test_a_rule_error_points_at_the_exact_column(tmp_path):
 
 def test_a_syntax_error_and_a_schema_error_in_other_files_are_both_reported(tmp_path):
     root = copy_policies(tmp_path)
-    edit(root, "rules/seats.yaml", "cites: [S3, S1]\n    on: [seats_added]\n",
-         "cites: [S3, S1]\n    on: [seats_added\n")
+    edit(root, "rules/seats.yaml", "cites: [S3, D9]\n    on: [seats_added]\n",
+         "cites: [S3, D9]\n    on: [seats_added\n")
     schema_line = edit(root, "plans/legacy_chat_code.yaml", "usage: pooled", "usage: pool")
     codes = {(Path(f.location.file).name, f.code) for f in load_error(root).findings}
     assert ("seats.yaml", "yaml_syntax") in codes

@@ -110,27 +110,51 @@ def test_crossing_the_long_context_threshold_jumps_the_price_up(evaluator, model
     assert total(200_001) > total(200_000)
 
 
-@PROPERTY
-@given(plan=st.sampled_from(PLANS), data=st.data(), seats=st.integers(1, 5000), months=st.integers(1, 12),
-       as_of=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
-       role=st.sampled_from(["primary_owner", "owner", "admin"]))
-@example(plan="enterprise_self_serve", data=None, seats=10, months=9, as_of=date(2026, 4, 1), role="owner")
-def test_n_seats_for_m_months_cost_n_times_m_times_the_monthly_price(policy, evaluator, plan, data, seats, months,
-                                                                     as_of, role):
-    seat_type = data.draw(st.sampled_from(SEAT_TYPES[plan])) if data is not None else SEAT_TYPES[plan][0]
+ANNUAL_SEAT_PLANS = [plan for plan in PLANS if plan != "seat_based"]
+
+
+def _added_seats(evaluator, plan, seat_type, seats, months, as_of, role):
     term_start = add_months(as_of, -(12 - months))
     assert months_remaining(as_of, term_start) == months
     event = {"type": "seats_added", "count": seats}
     if len(SEAT_TYPES[plan]) > 1:
         event["seat_type"] = seat_type
-    decision = evaluator.decide(make(plan, event, as_of=as_of.isoformat(),
-                                     organization={"term_start": term_start.isoformat()}, member={"role": role}))
+    return evaluator.decide(make(plan, event, as_of=as_of.isoformat(),
+                                 organization={"term_start": term_start.isoformat()}, member={"role": role}))
+
+
+@PROPERTY
+@given(plan=st.sampled_from(ANNUAL_SEAT_PLANS), data=st.data(), seats=st.integers(1, 5000),
+       months=st.integers(1, 12), as_of=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
+       role=st.sampled_from(["primary_owner", "owner", "admin"]))
+@example(plan="enterprise_self_serve", data=None, seats=10, months=9, as_of=date(2026, 4, 1), role="owner")
+def test_n_seats_for_m_months_cost_n_times_m_times_the_monthly_price(policy, evaluator, plan, data, seats, months,
+                                                                     as_of, role):
+    """S1/S3: annual seats added mid-term are charged for every month left."""
+    seat_type = data.draw(st.sampled_from(SEAT_TYPES[plan])) if data is not None else SEAT_TYPES[plan][0]
+    decision = _added_seats(evaluator, plan, seat_type, seats, months, as_of, role)
     monthly = policy.seat_prices.on(as_of).monthly[seat_type]
     assert decision.outcome == "allow", decision.reasons
     assert decision.total == seats * months * monthly
     [line] = decision.charges
     assert (line.kind, line.item, line.quantity, line.months, line.unit_price) == (
         "seat_fee", seat_type, seats, months, monthly)
+    lines_add_up(decision)
+
+
+@PROPERTY
+@given(seat_type=st.sampled_from(SEAT_TYPES["seat_based"]), seats=st.integers(1, 5000),
+       months=st.integers(1, 12), as_of=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
+       role=st.sampled_from(["primary_owner", "owner", "admin"]))
+def test_seat_based_seats_added_cost_one_period_whatever_is_left_of_the_term(policy, evaluator, seat_type, seats,
+                                                                            months, as_of, role):
+    """D11: a seat-based seat is a monthly fee; one added mid-term pays for its period only."""
+    decision = _added_seats(evaluator, "seat_based", seat_type, seats, months, as_of, role)
+    monthly = policy.seat_prices.on(as_of).monthly[seat_type]
+    assert decision.outcome == "allow", decision.reasons
+    assert decision.total == seats * monthly
+    [line] = decision.charges
+    assert (line.kind, line.item, line.quantity, line.months) == ("seat_fee", seat_type, seats, 1)
     lines_add_up(decision)
 
 

@@ -92,7 +92,8 @@ def test_renewal_charges_the_new_term(ledger, new_org, clock):
     run = ledger.run_billing("acme", date(2027, 1, 1))
     assert run["renewals"] == [{"date": "2027-01-01", "from_plan": "enterprise_sales_assisted",
                                 "to_plan": "enterprise_sales_assisted",
-                                "transition": {"type": "term_renewed", "date": "2027-01-01"}, "charged": "2880"}]
+                                "transition": {"type": "term_renewed", "date": "2027-01-01"}, "charged": "2880",
+                                "notifications": []}]
     org = run["organization_state"]
     assert (org["term_start"], org["renewal_date"]) == ("2027-01-01", "2028-01-01")
     # December closed first, under the old term; January's invoice will carry the new term's seats.
@@ -112,7 +113,10 @@ def test_r1_legacy_chat_code_moves_everyone_to_the_enterprise_seat(ledger, new_o
     [renewal] = run["renewals"]
     assert (renewal["from_plan"], renewal["to_plan"]) == ("legacy_chat_code", "enterprise_self_serve")
     assert renewal["transition"] == {"type": "move_to_enterprise_seat", "plan": "enterprise_self_serve",
-                                     "date": "2027-01-01"}
+                                     "date": "2027-01-01", "hipaa_addon_ended": True}
+    # D11: the HIPAA add-on is not dropped silently.
+    assert renewal["notifications"] == [{"type": "hipaa_addon_dropped", "seats": 1, "date": "2027-01-01",
+                                         "resume": "contact_sales"}]
     assert renewal["charged"] == str(5 * 60 * 12)
     org = run["organization_state"]
     assert org["plan"] == "enterprise_self_serve" and org["seats"] == {"enterprise": 5}
@@ -151,3 +155,33 @@ def test_a_billing_run_cannot_close_a_period_early(ledger, new_org):
     assert list(error.value.errors) == ["date"]
     with pytest.raises(InvalidInput):
         ledger.run_billing_all(date(2026, 5, 1))
+
+
+def test_p1_seat_based_seats_are_charged_each_period_not_a_year_upfront(ledger, new_org, clock):
+    """D16: each month start charges the seats held then; nothing for the rest of the year."""
+    new_org(plan="seat_based", channel="sales_assisted", seats={"standard": 2, "premium": 1},
+            owner_seat_type="premium", members=(("ana", "standard"),))
+    added = ledger.add_seats("acme", actor="pat", count=1, seat_type="standard")  # April: that period only
+    assert added["seat_change"]["charged"] == "40"
+    clock.set(2026, 6, 1)
+    ledger.run_billing("acme", date(2026, 6, 1))
+    fees = [c for c in ledger.list_seat_changes("acme") if c["kind"] == "period_fee"]
+    # Feb..Jun starts: 2 standard x 40 + 1 premium x 150 = 230; from May, 3 x 40 + 150 = 270.
+    assert [(c["effective_on"], c["charged"]) for c in fees] == [
+        ("2026-02-01", "230"), ("2026-03-01", "230"), ("2026-04-01", "230"), ("2026-05-01", "270"),
+        ("2026-06-01", "270")]
+    may = ledger.get_invoice("acme", date(2026, 5, 1))
+    assert [(l["kind"], l["amount"]) for l in may["lines"] if l["kind"] != "usage"] == [
+        ("seat_fee", "150.00"), ("seat_fee", "120.00")]
+
+
+def test_d11_limits_of_a_level_the_new_plan_has_not_end_at_renewal_and_stay_in_the_history(ledger, new_org, clock):
+    new_org(plan="legacy_chat_code", channel="sales_assisted", seats={"chat": 3, "chat_code": 2},
+            owner_seat_type="chat_code", members=(("ana", "chat"),))
+    ledger.set_limit("acme", actor="pat", level="seat_type", subject="chat", limit=Decimal("100"))
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("900"))
+    clock.set(2027, 1, 1)
+    ledger.run_billing("acme", date(2027, 1, 1))
+    assert [(l["level"], l["limit"]) for l in ledger.list_limits("acme")] == [("organization", "900")]
+    ended = {(l["level"], l["subject"]): l["ended_on"] for l in ledger.list_limits("acme", ended=True)}
+    assert ended == {("organization", None): None, ("seat_type", "chat"): "2027-01-01"}

@@ -152,8 +152,8 @@ def test_tools_diff_newly_blocked_and_transitions(tmp_path, monkeypatch, capsys)
     assert o9.delta == 0
     o8 = report.groups[("o-8", "seat_based")]
     assert dict(o8.transitions_changed) == {
-        "move_to_enterprise_seat(date=2027-01-01, plan=enterprise_self_serve) -> "
-        "move_to_enterprise_seat(date=2027-01-01, plan=enterprise_sales_assisted)": 1}
+        "move_to_enterprise_seat(date=2027-01-01, hipaa_addon_ended=False, plan=enterprise_self_serve) -> "
+        "move_to_enterprise_seat(date=2027-01-01, hipaa_addon_ended=False, plan=enterprise_sales_assisted)": 1}
     # Renewal charges 2 Enterprise seats x 60 x 12 = 1440 under both sets.
     assert o8.old_charges == o8.new_charges == Decimal("1440")
 

@@ -5,6 +5,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from ...evaluate.decision import DEFAULT_DENY
+from ...events import PRORATE
 from ...findings import Finding, Location, sort_findings
 from ...load.conditions import Ref, shown
 from ...load.where import Where
@@ -136,7 +137,7 @@ class _Linter:
         """Literal values a fact or parameter can never take (typos)."""
         known = _text_domains(self.vocabulary)
         levels = set(self.vocabulary["limit_levels"])
-        params = {"level": levels, "seat_type": set(self.vocabulary["seat_types"]),
+        params = {"level": levels, "seat_type": set(self.vocabulary["seat_types"]), "prorate": set(PRORATE),
                   "as_seat_type": set(self.vocabulary["seat_types"]), "plan": set(self.vocabulary["plans"])}
         self.bad_values: set = set()
         for written in self.written.values():
