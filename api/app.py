@@ -16,7 +16,7 @@ import logging
 from flask import Flask, request
 from werkzeug.utils import import_string
 
-from . import errors
+from . import docs, errors
 from .blueprint import Api
 from .config import build
 from .jsonio import DecimalJSONProvider
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for target in BLUEPRINTS:
         api.register_blueprint(import_string(target))
+    app.register_blueprint(docs.blp)  # Swagger UI's files: not an API operation, so not in /openapi.json
     app.after_request(_count_request)
     return app
 

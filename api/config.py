@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from tariff.resources import default_policies
+from .docs import CONFIG as DOCS_CONFIG
 
 LOCAL_FIXTURES = "fixtures"
 
@@ -42,6 +43,7 @@ FIXED = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
+    **DOCS_CONFIG,
 }
 
 
