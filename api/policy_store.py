@@ -198,7 +198,9 @@ class PolicyStore:
                      for r in report.failed]
         if failures:
             raise Refused("fixtures_failed", f"{len(failures)} fixture case(s) failed against the policy set "
-                          f"in {self.source}", failures=failures)
+                          f"in {self.source}. If the change is intended (a new price, say), run "
+                          f"`tariff test --accept {self.fixtures}`, review the diff it prints, commit "
+                          f"it and reload again; otherwise fix the policy", failures=failures)
         return {"directory": self.fixtures, "passed": report.passed, "failed": 0}
 
     def _publish(self, active: Active) -> None:

@@ -130,6 +130,7 @@ def test_a_set_that_fails_its_fixtures_never_replaces_the_served_one(admin_app, 
     [failure] = body["failures"]
     assert failure["id"].endswith("wrong.yaml::at the limits yet allowed")
     assert any("outcome" in p for p in failure["problems"])
+    assert f"tariff test --accept {fixture_dir}" in body["message"]  # the way on, for a deliberate change
     assert version(client) == old
     (fixture_dir / "wrong.yaml").unlink()
     assert client.post(URL, headers=ADMIN).get_json()["changed"] is True
