@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tariff.storage import Database, Ledger, database_url, migrate
 
+from ..observed import ObservedEvaluator
 from ..services import services
 from .blueprint import EXTENSION, blp
 from . import billing, organizations, usage  # noqa: F401  (their routes)
@@ -20,7 +21,9 @@ def _open_ledger(state) -> None:
     app = state.app
     url = app.config.get("DATABASE_URL") or database_url(app.instance_path)
     migrate(url)
-    app.extensions[EXTENSION] = Ledger(Database(url), lambda: services().policies.active().evaluator)
+    # The active set (a reload replaces it), its decisions logged and counted.
+    app.extensions[EXTENSION] = Ledger(Database(url), lambda: ObservedEvaluator(services().policies.active(),
+                                                                                services()))
 
 
 blp.record_once(_open_ledger)

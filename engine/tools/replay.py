@@ -44,7 +44,9 @@ def read_events(path: str | Path) -> Iterator[dict]:
 
     A JSON line is a decision request, or a line of the API's decision log
     (``{"decision_id", ..., "input": request, "result"}``): the log of what
-    was decided in production replays as it stands.
+    was decided in production replays as it stands. Lines that do not start
+    with ``{`` are skipped: a decision log sent to stdout shares it with the
+    server's own log lines (gunicorn's), and replays from it as it is.
     """
     path = Path(path)
     if path.is_dir() or path.suffix in (".yaml", ".yml"):
@@ -60,7 +62,7 @@ def read_events(path: str | Path) -> Iterator[dict]:
         raise EventsError(f"{path}: no such events file")
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
-            if not line.strip():
+            if not line.lstrip().startswith("{"):
                 continue
             try:
                 event = json.loads(line, parse_float=Decimal)

@@ -176,6 +176,17 @@ def test_tools_diff_bad_events_file(tmp_path, monkeypatch, capsys):
     assert "invalid JSON" in capsys.readouterr().err
 
 
+def test_tools_diff_reads_a_decision_log_mixed_with_the_servers_own_lines(tmp_path):
+    """TARIFF_DECISION_LOG=stdout under gunicorn: its log lines sit between the decisions."""
+    request = {"plan": "enterprise_self_serve", "as_of": "2026-04-10", "event": {"type": "usage_precheck"}}
+    path = tmp_path / "stdout.log"
+    path.write_text("[2026-04-10 10:00:00 +0000] [1] [INFO] Starting gunicorn 27.0.1\n"
+                    + json.dumps({"decision_id": "d", "time": "t", "policy_version": "v", "input": request,
+                                  "result": {}}) + "\n"
+                    "127.0.0.1 - - [10/Apr/2026:10:00:01 +0000] \"POST /v1/decisions HTTP/1.1\" 200 512\n")
+    assert list(read_events(path)) == [request]
+
+
 def test_tools_diff_replays_the_api_decision_log(tmp_path, changed_policies):
     """The API's decision log is a recorded event stream: each line's input replays."""
     from tariff.api import create_app
