@@ -48,8 +48,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     for target in BLUEPRINTS:
         api.register_blueprint(import_string(target))
     app.register_blueprint(docs.blp)  # Swagger UI's files: not an API operation, so not in /openapi.json
+    app.before_request(_check_url)
     app.after_request(_count_request)
     return app
+
+
+def _check_url():
+    """The path's and query's values, at the edge (engine/inputs.py): no NUL or
+    lone surrogates (400), integers in int64 (422)."""
+    from tariff.engine import inputs
+    from .errors import ApiError
+    for where, values in (("path", (request.view_args or {}).items()), ("query", request.args.items(multi=True))):
+        for name, value in values:
+            if isinstance(value, str):
+                problem = inputs.text_problem(name) or inputs.text_problem(value)
+                if problem:
+                    raise ApiError(400, "bad_request", f"{where} parameter {name!r} {problem}",
+                                   errors={f"{where}.{name}": [problem]})
+            elif isinstance(value, int) and not 0 <= value <= inputs.INT64_MAX:
+                raise ApiError(422, "invalid_request", "the request is not valid",
+                               errors={f"{where}.{name}": [f"must be from 0 to {inputs.INT64_MAX}"]})
 
 
 def _count_request(response):

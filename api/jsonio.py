@@ -3,7 +3,6 @@ Decimal is written as its exact digits in a string.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -11,15 +10,17 @@ from uuid import UUID
 from flask import Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 
+import json
+
+from tariff.engine import inputs
+
 from .errors import ApiError
 
 
-def _no_constants(name):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def loads(data):
-    return json.loads(data, parse_float=Decimal, parse_constant=_no_constants)
+    """Request JSON, strictly (engine/inputs.py: no duplicate keys, no NUL or
+    lone surrogates, numbers in range, Decimal for fractions)."""
+    return inputs.loads(data)
 
 
 def default(value):
@@ -53,9 +54,7 @@ class DecimalJSONProvider(DefaultJSONProvider):
     default = staticmethod(default)
 
     def loads(self, s, **kwargs):
-        kwargs.setdefault("parse_float", Decimal)
-        kwargs.setdefault("parse_constant", _no_constants)
-        return json.loads(s, **kwargs)
+        return inputs.loads(s)
 
 
 def read_json():
@@ -68,7 +67,5 @@ def read_json():
         return loads(raw)
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8") from None
-    except ValueError as exc:  # JSONDecodeError is a ValueError
-        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ApiError(400, "malformed_json", "the body is nested too deeply") from None
+    except inputs.BadInput as exc:
+        raise ApiError(400, "malformed_json", f"the body is not acceptable JSON: {exc}", errors=exc.errors()) from None

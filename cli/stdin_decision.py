@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 
-from tariff.engine import Evaluator, InputError, PolicyError, load_policy_set
+from tariff.engine import Evaluator, InputError, PolicyError, inputs, load_policy_set
 
 
 def decide_stdin(policies: str):
@@ -17,9 +16,12 @@ def decide_stdin(policies: str):
             print(finding, file=sys.stderr)
         return 1
     try:
-        payload = json.loads(sys.stdin.read(), parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        print(json.dumps({"error": "invalid_json", "message": str(exc)}), file=sys.stderr)
+        payload = inputs.loads(sys.stdin.buffer.read())
+    except UnicodeDecodeError:
+        print(json.dumps({"error": "invalid_json", "message": "the input is not UTF-8"}), file=sys.stderr)
+        return 1
+    except inputs.BadInput as exc:  # duplicate keys, NUL, numbers out of range, too deep (engine/inputs.py)
+        print(json.dumps({"error": "invalid_json", "message": str(exc), "errors": exc.errors()}), file=sys.stderr)
         return 1
     try:
         return Evaluator(policy).decide(payload), policy

@@ -20,7 +20,7 @@ compile/ (condition trees to durable_rules), evaluate/ (a request to a
 Decision), tools/ (lint, fixtures, explanations, replays); the tables every
 stage reads are at the top (vocabulary.py, facts.py, events.py).
 """
-from . import money, periods
+from . import inputs, money, periods
 from .errors import InputError
 from .evaluate.decision import Decision
 from .evaluate.evaluator import Evaluator

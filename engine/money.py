@@ -29,8 +29,14 @@ class AmountError(ValueError):
 def to_nano(amount: Decimal) -> int:
     if not isinstance(amount, Decimal):
         raise TypeError(f"amounts are Decimal, not {type(amount).__name__}")
-    if abs(amount) > MAX_AMOUNT:
+    if not amount.is_finite():
+        raise AmountError(f"{amount} is not a finite amount")
+    if amount.is_zero():
+        return 0  # whatever its exponent (0E+999999999)
+    if amount.copy_abs() > MAX_AMOUNT:  # copy_abs: no context, so no Overflow
         raise AmountError(f"{amount} USD is beyond the supported range of ±{MAX_AMOUNT} USD")
+    if amount.adjusted() < -9:
+        raise AmountError(f"{amount} USD has more than 9 decimal places")
     if amount.as_tuple().exponent >= -9:  # the common case: exact as it stands
         return int(amount.scaleb(9, context=_EXACT))
     nano = amount.scaleb(9, context=_EXACT)

@@ -7,10 +7,12 @@ both loaded with these.
 from __future__ import annotations
 
 from datetime import datetime
+import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from .inputs import DAYS
 from .money import MAX_AMOUNT, AmountError, to_nano
 from .vocabulary import UNLIMITED
 
@@ -20,6 +22,17 @@ class Strict(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+# An amount as text: ASCII digits, an optional sign, point and exponent; no spaces.
+AMOUNT_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def amount_text_problem(value) -> str | None:
+    """Why ``value`` (text) is not an amount's text, or None."""
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value):
+        return "an amount is decimal text of ASCII digits (like 12.50), with no spaces"
+    return None
 
 
 class Money(fields.Decimal):
@@ -32,12 +45,21 @@ class Money(fields.Decimal):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, (float, bool)):
             raise ValidationError("send amounts as decimal strings, not binary floats or booleans")
+        problem = amount_text_problem(value)
+        if problem:
+            raise ValidationError(problem)
         return self.checked(super()._deserialize(value, attr, data, **kwargs))
 
     def checked(self, amount: Decimal) -> Decimal:
         """``amount`` if it is one this field takes (finite, at least its minimum, exact in nano-dollars)."""
         if not amount.is_finite():
             raise ValidationError("not a finite amount")
+        if amount.is_zero():
+            amount = Decimal(0)  # 0E+999999999 is zero: never scale its exponent
+        elif amount.adjusted() > 9:
+            raise ValidationError(f"beyond the supported range of ±{MAX_AMOUNT} USD")
+        elif amount.adjusted() < -9:
+            raise ValidationError("more than 9 decimal places")
         if self.minimum is not None and amount < self.minimum:
             raise ValidationError(f"must be at least {self.minimum}")
         if -MAX_AMOUNT <= amount <= MAX_AMOUNT and amount.as_tuple().exponent >= -9:
@@ -57,6 +79,8 @@ class Money(fields.Decimal):
                 raise ValueError("not plainly an amount")
             if value == unlimited:
                 return value
+            if amount_text_problem(value):
+                raise ValueError("not plain amount text")
             try:
                 return checked(Decimal(value))
             except InvalidOperation:
@@ -76,6 +100,10 @@ class Limit(Money):
 
 class Day(fields.Date):
     """A calendar day: ISO text or a ``date``; a datetime is not a day."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", DAYS)  # the supported days (inputs.DAYS), unless a field says otherwise
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, datetime):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tariff.engine import money
 
 from . import idempotency, requests, views
+from .errors import InvalidInput
 from .models import CreditEntry, Member, Organization
 from .unit_of_work import Books, UnitOfWork
 
@@ -25,6 +26,10 @@ def purchase(books: Books, org_id: str, *, actor: str, amount: Decimal, idempote
             first = idempotency.first_use(uow.session, CreditEntry, org, idempotency_key, digest, "purchase")
             if first is not None:
                 return _result(first, who.id, replayed=True)
+        if org.credit_balance + amount > money.MAX_AMOUNT:  # the engine could not decide for the org again
+            raise InvalidInput.field("amount", f"the credit balance would pass the supported maximum of "
+                                               f"{money.fmt(money.MAX_AMOUNT)} USD (it is "
+                                               f"{money.fmt(org.credit_balance)} USD)", "credit_balance_too_large")
         decision = uow.require_allow(uow.decide(requests.request(
             org, uow.today, {"type": "credit_purchase", "amount": amount}, who)))
         entry = None

@@ -14,13 +14,16 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tariff.engine import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES, Limit, Money, TokensSchema
+from tariff.engine import inputs as edge
+from tariff.engine.schema import Day
 from tariff.storage import inputs, roles
 
 from ..schemas.common import ProblemSchema, Strict, money as amount
 from ..schemas.decisions import DecisionSchema
 
 ID = {"validate": validate.Regexp(inputs.ID, error=inputs.ID_RULE)}
-PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# A month of the supported days (engine/inputs.py, edge.FIRST_DAY..LAST_DAY).
+PERIOD = r"^2[0-9]{3}-(0[1-9]|1[0-2])$"
 
 money = functools.partial(amount, example="12.5")
 
@@ -54,7 +57,7 @@ class OrganizationCreateSchema(Strict):
     plan = fields.String(required=True, metadata={"example": "enterprise_self_serve"})
     channel = fields.String(validate=validate.OneOf(CHANNELS),
                             metadata={"description": "needed when the plan is sold on both"})
-    term_start = fields.Date(required=True, metadata={"description": "first day of the annual term"})
+    term_start = Day(required=True, metadata={"description": "first day of the annual term"})
     seats = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(0, 1_000_000)),
                         required=True, metadata={"example": {"enterprise": 5}})
     hipaa_seats = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000), load_default=0)
@@ -140,18 +143,18 @@ class UsageRecordSchema(Strict):
     product = fields.String(required=True, metadata={"example": "chat"})
     model = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "claude-sonnet-4-6"})
     tokens = fields.Nested(TokensSchema, required=True)
-    occurred_at = fields.AwareDateTime(metadata={"description": "when the usage happened (default: now)"})
+    occurred_at = fields.AwareDateTime(validate=edge.check_day, metadata={"description": "when the usage happened (default: now)"})
 
 
 class UsageListQuerySchema(Strict):
     member = fields.String()
     period = fields.String(validate=validate.Regexp(PERIOD), metadata={"example": "2026-04"})
-    after = fields.Integer(validate=validate.Range(min=0), metadata={"description": "id of the last record seen"})
+    after = fields.Integer(validate=edge.INT64, metadata={"description": "id of the last record seen"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
 class AsOfQuerySchema(Strict):
-    as_of = fields.Date(metadata={"description": "a day of the period to summarise (default: today)"})
+    as_of = Day(metadata={"description": "a day of the period to summarise (default: today)"})
 
 
 class PeriodQuerySchema(Strict):
@@ -159,7 +162,7 @@ class PeriodQuerySchema(Strict):
 
 
 class PageQuerySchema(Strict):
-    after = fields.Integer(validate=validate.Range(min=0))
+    after = fields.Integer(validate=edge.INT64)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
@@ -169,7 +172,7 @@ class LimitListQuerySchema(Strict):
 
 
 class BillingRunSchema(Strict):
-    date = fields.Date(required=True, metadata={"description": "run everything due up to this day"})
+    date = Day(required=True, metadata={"description": "run everything due up to this day"})
 
 
 # -- responses ------------------------------------------------------------------

@@ -145,7 +145,7 @@ class DecisionSchema(Strict):
 
 
 class BatchRequestSchema(Strict):
-    requests = fields.List(DecisionInput(), required=True, validate=validate.Length(min=1),
+    requests = fields.List(DecisionInput(allow_none=True), required=True, validate=validate.Length(min=1),
                            metadata={"description": "decided in order; at most MAX_BATCH (default 1000)"})
 
 

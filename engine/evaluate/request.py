@@ -21,13 +21,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..errors import InputError
 from ..events import (AMOUNT, COUNT, EVENT_TYPES, EVENTS, FLAG, LEVEL, LIMIT, MODEL, MONEY, ROLE, TEXT, TOKENS,
                       EventType)
+from ..inputs import DAYS
 from ..schema import Day, Limit, Money, Strict, flatten_messages
 from ..vocabulary import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES
 from .quick import quick_loader
 
-# Billing dates: wide enough for any contract, and far from date.max, where
-# period arithmetic (next month, a year's term) would overflow.
-DATES = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31))
+# Billing dates: the supported days (engine/inputs.py, the one definition).
+DATES = DAYS
 
 
 class LevelSchema(Strict):

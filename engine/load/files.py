@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..schema import Strict
+from ..schema import Day, Money, Strict
 from ..vocabulary import TOKEN_CLASSES
 
 NON_NEGATIVE = validate.Range(min=0)
@@ -16,7 +16,7 @@ NON_NEGATIVE = validate.Range(min=0)
 
 def _prices() -> dict:
     """A price per million tokens for each token class."""
-    return {token_class: fields.Decimal(required=True, validate=NON_NEGATIVE) for token_class in TOKEN_CLASSES}
+    return {token_class: Money(required=True) for token_class in TOKEN_CLASSES}
 
 
 class LongContextSchema(Strict):
@@ -30,7 +30,7 @@ class ModelRatesSchema(Strict):
 
 
 class RateCardEntrySchema(Strict):
-    effective_from = fields.Date(required=True)
+    effective_from = Day(required=True)
     source = fields.String()
     models = fields.Dict(keys=fields.String(), values=fields.Nested(ModelRatesSchema), load_default=dict)
     retire = fields.List(fields.String(), load_default=list)
@@ -41,11 +41,11 @@ class RateCardFileSchema(Strict):
 
 
 def _seat_prices():
-    return fields.Dict(keys=fields.String(), values=fields.Decimal(validate=NON_NEGATIVE), load_default=dict)
+    return fields.Dict(keys=fields.String(), values=Money(), load_default=dict)
 
 
 class SeatPricesEntrySchema(Strict):
-    effective_from = fields.Date(required=True)
+    effective_from = Day(required=True)
     example = fields.Boolean(load_default=False)
     monthly = _seat_prices()
     hipaa_addon_monthly = _seat_prices()
