@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tariff.engine import InputError, money, periods
 
-from . import invoices, limits, repository as repo, requests, views
+from . import idempotency, invoices, limits, repository as repo, requests, views
 from .errors import Conflict, InvalidInput, LedgerError
 from .models import Member, Organization, SeatChange
 from .seats import apply_removal
@@ -31,10 +31,13 @@ def _not_future(on: date, today: date) -> None:
         raise InvalidInput.field("date", f"{on.isoformat()} has not come yet: a period closes once it is over")
 
 
-def run(books: Books, org_id: str, on: date) -> dict:
+def run(books: Books, org_id: str, on: date, idempotency_key: str | None = None) -> dict:
     with books.write() as uow:
         _not_future(on, uow.today)
         org = uow.lock_org(org_id)
+        once = idempotency.Once(uow, org.id, "billing.run", idempotency_key, date=on.isoformat())
+        if once.replay is not None:
+            return once.replay
         done = {"organization": org.id, "date": on.isoformat(), "closed_periods": [], "invoices": [],
                 "renewals": []}
         while True:
@@ -48,7 +51,7 @@ def run(books: Books, org_id: str, on: date) -> dict:
                 break
         done["closed_through"] = views.iso(org.closed_through)
         done["organization_state"] = uow.view_org(org)
-        return done
+        return once.keep(done)
 
 
 def due(books: Books, on: date) -> list[str]:
@@ -63,7 +66,8 @@ def due(books: Books, on: date) -> list[str]:
 
 def run_all(books: Books, on: date) -> dict:
     """``run`` for every organization due, each in its own unit of work; one
-    that fails is reported and the others go on."""
+    that fails is reported and the others go on. This daily job also prunes
+    the idempotency keys older than the retention window (idempotency.prune)."""
     _not_future(on, books.now().date())
     results, failed = [], []
     for org_id in due(books, on):
@@ -71,6 +75,7 @@ def run_all(books: Books, on: date) -> dict:
             results.append(run(books, org_id, on))
         except (LedgerError, InputError) as exc:  # InputError: the engine could not decide on its state
             failed.append({"organization": org_id, "code": exc.code, "message": str(exc)})
+    idempotency.prune(books)
     return {"date": on.isoformat(), "organizations": results, "failed": failed}
 
 

@@ -1,15 +1,39 @@
-"""Idempotency keys, for usage records and credit purchases: a key is unique
-per organization and kept with the row it made; a retry with the key gets the
-first result, and the same key with a different request is a conflict."""
+"""Idempotency keys: a request that moves money or state may carry a key; a
+retry with the key gets the first answer, and the same key with a different
+request (or on another operation) is a conflict.
+
+Usage records and credit purchases keep their key on the row they made
+(``first_use``). Every other operation keeps its first answer in
+``IdempotentAnswer``, written in the same transaction as its effect:
+
+    with books.write() as uow:
+        org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "seats.add", key, count=count, ...)
+        if once.replay is not None:
+            return once.replay                   # a Replayed dict: the first answer
+        ...                                      # the effect
+        return once.keep(answer)                 # kept beside it (a no-op without a key)
+
+A key is unique per scope (the organization's id; "" for creating one) and
+remembers the operation it was used for. Kept answers are pruned after the
+retention window (``TARIFF_IDEMPOTENCY_RETENTION_DAYS``, 35 days by default)
+by ``prune``, which the daily billing run for every organization calls
+(billing.run_all).
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from .errors import Conflict
-from .models import Organization
+from .errors import Conflict, InvalidInput
+from .models import IdempotentAnswer, Organization
+
+RETENTION_ENV = "TARIFF_IDEMPOTENCY_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 35
 
 
 def fingerprint(**fields) -> str:
@@ -23,5 +47,70 @@ def first_use(session, model, org: Organization, key: str, digest: str, what: st
     row = session.execute(select(model).where(model.org_pk == org.pk, model.idempotency_key == key)
                           ).scalar_one_or_none()
     if row is not None and row.request_hash != digest:
-        raise Conflict(f"this idempotency key was used for a different {what}", "idempotency_key_reused")
+        raise _reused(what)
     return row
+
+
+def _reused(what: str) -> Conflict:
+    return Conflict(f"this idempotency key was used for a different {what}", "idempotency_key_reused")
+
+
+class Replayed(dict):
+    """A kept answer, returned again (callers say so: ``Idempotent-Replayed: true``)."""
+
+
+def is_replay(answer) -> bool:
+    return isinstance(answer, Replayed) or bool(getattr(answer, "replayed", False))
+
+
+class Once:
+    """One operation under an optional idempotency key, inside a unit of work
+    (call it after the organization is locked, so retries queue behind it)."""
+
+    def __init__(self, uow, scope: str, operation: str, key: str | None, **request):
+        self.uow, self.scope, self.operation, self.key = uow, scope, operation, key
+        self.digest = fingerprint(operation=operation, **request)
+        self.replay: Replayed | None = None
+        self.extra: dict | None = None
+        if key is None:
+            return
+        if not key or len(key) > 255:
+            raise InvalidInput.field("idempotency_key", "1 to 255 characters")
+        row = uow.session.execute(select(IdempotentAnswer).where(
+            IdempotentAnswer.scope == scope, IdempotentAnswer.idempotency_key == key)).scalar_one_or_none()
+        if row is None:
+            return
+        if row.operation != operation:
+            raise _reused(f"operation ({row.operation})")
+        if row.request_hash != self.digest:
+            raise _reused("request")
+        kept = json.loads(row.answer)
+        self.replay, self.extra = Replayed(kept["answer"]), kept.get("extra")
+
+    def keep(self, answer: dict, **extra) -> dict:
+        """Keep ``answer`` (JSON-safe) as this key's first answer; returns it."""
+        if self.key is not None:
+            self.uow.session.add(IdempotentAnswer(
+                scope=self.scope, idempotency_key=self.key, operation=self.operation, request_hash=self.digest,
+                answer=json.dumps({"answer": answer, "extra": extra or None}, sort_keys=True, default=str),
+                created_at=self.uow.now))
+            self.uow.session.flush()
+        return answer
+
+
+def retention_days() -> int:
+    raw = os.environ.get(RETENTION_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    days = int(raw)
+    if days < 1:
+        raise ValueError(f"{RETENTION_ENV} must be at least 1 (days)")
+    return days
+
+
+def prune(books, days: int | None = None) -> int:
+    """Forget the kept answers older than the retention window; how many went."""
+    with books.write() as uow:
+        cutoff: datetime = uow.now - timedelta(days=retention_days() if days is None else days)
+        result = uow.session.execute(delete(IdempotentAnswer).where(IdempotentAnswer.created_at < cutoff))
+        return result.rowcount or 0

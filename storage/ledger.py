@@ -17,7 +17,7 @@ from typing import Callable
 
 from tariff.engine import Evaluator
 
-from . import billing, credits, invoices, limits, members, organizations, seats, summary, usage
+from . import billing, credits, idempotency, invoices, limits, members, organizations, seats, summary, usage
 from .db import Database
 from .unit_of_work import Books, utc_now
 
@@ -79,3 +79,5 @@ class Ledger:
     due_organizations = _forward(billing.due)
     get_invoice = _forward(invoices.get)
     list_invoices = _forward(invoices.list_issued)
+    # kept answers of idempotency keys, past the retention window
+    prune_idempotency_keys = _forward(idempotency.prune)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from sqlalchemy import select
 
 from tariff.engine import UNLIMITED, Decision
 
-from . import inputs, repository as repo, requests, views
+from . import idempotency, inputs, repository as repo, requests, views
 from .errors import InvalidInput
 from .models import Limit, Organization
 from .unit_of_work import Books, UnitOfWork
@@ -19,19 +20,33 @@ from .unit_of_work import Books, UnitOfWork
 
 @dataclass
 class LimitSet:
-    """The limit as stored, and the engine's decision that allowed it."""
+    """The limit as stored, and the engine's decision that allowed it. With an
+    idempotency key, ``answer`` is the answer as first given (``language``: the
+    one it was rendered in) and ``replayed`` whether this is a retry."""
     limit: dict
-    decision: Decision
+    decision: Decision | None
+    answer: dict | None = None
+    language: str | None = None
+    replayed: bool = False
 
     def json(self, decision: dict | None = None) -> dict:
         """The answer, with ``decision`` as the caller renders it (default: the engine's JSON)."""
+        if self.answer is not None:
+            return self.answer
         return self.limit | {"decision": self.decision.to_dict() if decision is None else decision}
 
 
 def set_limit(books: Books, org_id: str, *, actor: str, level: str, limit: Decimal | str,
-              subject: str | None = None) -> LimitSet:
+              subject: str | None = None, idempotency_key: str | None = None,
+              render_decision: Callable[[Decision], dict] = Decision.to_dict, language: str | None = None) -> LimitSet:
+    """``render_decision`` makes the kept answer's decision (with an idempotency key)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "limits.set", idempotency_key, actor=actor, level=level,
+                                limit=str(limit), subject=subject)
+        if once.replay is not None:
+            return LimitSet({k: v for k, v in once.replay.items() if k != "decision"}, None, dict(once.replay),
+                            (once.extra or {}).get("language"), True)
         decision = uow.require_allow(uow.decide(requests.request(
             org, uow.today, {"type": "limit_change", "level": level, "limit": limit}, who)))
         subject = _subject(uow, org, level, subject)
@@ -50,7 +65,11 @@ def set_limit(books: Books, org_id: str, *, actor: str, level: str, limit: Decim
             row.updated_at = uow.now
         uow.audit(org, decision, who)
         uow.session.flush()
-        return LimitSet(views.limit(row), decision)
+        out = LimitSet(views.limit(row), decision)
+        if idempotency_key is not None:
+            out.answer = once.keep(out.json(render_decision(decision)), language=language)
+            out.language = language
+        return out
 
 
 def _subject(uow: UnitOfWork, org: Organization, level: str, subject: str | None) -> str:

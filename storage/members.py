@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from tariff.engine import money
 
-from . import inputs, repository as repo, requests, roles, views
+from . import idempotency, inputs, repository as repo, requests, roles, views
 from .errors import Conflict
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
 
 
 def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: str = "member",
-        seat_type: str | None = None, name: str | None = None, email: str | None = None) -> dict:
+        seat_type: str | None = None, name: str | None = None, email: str | None = None,
+        idempotency_key: str | None = None) -> dict:
     roles.assignable(role)
     member_id = inputs.check_id(id, "id") if id else inputs.new_id("mem")
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "members.add", idempotency_key, actor=actor, id=id, role=role,
+                                seat_type=seat_type, name=name, email=email)
+        if once.replay is not None:
+            return once.replay
         roles.may_add_member(who.role, role)
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type", org.seats)
         if repo.find_member(uow.session, org, member_id) is not None:
@@ -31,7 +36,7 @@ def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: s
                         created_at=uow.now, updated_at=uow.now)
         uow.session.add(member)
         uow.session.flush()
-        return views.member(member)
+        return once.keep(views.member(member))
 
 
 def _need_free_seat(uow: UnitOfWork, org: Organization, seat_type: str) -> None:
@@ -52,11 +57,15 @@ def list_all(books: Books, org_id: str) -> list[dict]:
 
 
 def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str | None = None,
-           seat_type: str | None = None) -> dict:
+           seat_type: str | None = None, idempotency_key: str | None = None) -> dict:
     """Change a member's role, or seat type (S7: the engine's seat_type_change,
     effective at once; a dearer seat type is charged for the months left)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "members.change", idempotency_key, member=member_id, actor=actor,
+                                role=role, seat_type=seat_type)
+        if once.replay is not None:
+            return once.replay
         member = uow.member(org, member_id)
         seat_change = None
         if seat_type is not None and seat_type != member.seat_type:
@@ -69,7 +78,7 @@ def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str |
         if seat_change is not None:
             out["seat_change"] = views.seat_change(seat_change, {member.pk: member.id, who.pk: who.id},
                                                    list(seat_change.charges))
-        return out
+        return once.keep(out)
 
 
 def _change_seat_type(uow: UnitOfWork, org: Organization, who: Member, member: Member, to: str) -> SeatChange:

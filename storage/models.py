@@ -266,3 +266,19 @@ class Event(Base):
     request: Mapped[str | None] = mapped_column(Text, nullable=True)  # the engine request, for replays
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_events_org", "org_pk", "pk"),)
+
+
+class IdempotentAnswer(Base):
+    """The first answer of a request made with an Idempotency-Key (storage/idempotency.py):
+    per scope (an organization's id; "" for creating one) a key is used once, for one
+    operation and one request (``request_hash``), kept for the retention window."""
+    __tablename__ = "idempotent_answers"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    operation: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("scope", "idempotency_key"),
+                      Index("ix_idempotent_answers_created", "created_at"))

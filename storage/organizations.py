@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tariff.engine import money, periods
 
-from . import inputs, requests, roles, views
+from . import idempotency, inputs, requests, roles, views
 from .errors import Conflict, InvalidInput
 from .models import Member, Organization
 from .seats import apply_addition
@@ -27,10 +27,16 @@ INCLUDED_ALLOWANCE = "included_allowance"  # the plans whose seats include usage
 
 def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[str, int], primary_owner: dict,
            id: str | None = None, channel: str | None = None, hipaa_seats: int = 0,
-           extra_usage: bool = False) -> dict:
+           extra_usage: bool = False, idempotency_key: str | None = None) -> dict:
+    """``idempotency_key``: unique among creations (scope ""), whatever the id."""
     org_id = inputs.check_id(id, "id") if id else inputs.new_id("org")
     try:
         with books.write() as uow:
+            once = idempotency.Once(uow, "", "organizations.create", idempotency_key, name=name, plan=plan,
+                                    term_start=term_start, seats=seats, primary_owner=primary_owner, id=id,
+                                    channel=channel, hipaa_seats=hipaa_seats, extra_usage=extra_usage)
+            if once.replay is not None:
+                return once.replay
             plan_obj, channel = inputs.plan_and_channel(uow.policy, plan, channel)
             owner_seat = _check_seats(plan_obj, seats, primary_owner)
             if extra_usage and plan_obj.usage != INCLUDED_ALLOWANCE:
@@ -58,7 +64,7 @@ def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[
                 hipaa_left -= hipaa
             if hipaa_left:
                 raise InvalidInput.field("hipaa_seats", "more HIPAA seats than seats")
-            return uow.view_org(org) | {"primary_owner": views.member(owner)}
+            return once.keep(uow.view_org(org) | {"primary_owner": views.member(owner)})
     except IntegrityError:  # another request created the same id meanwhile
         raise Conflict(f"organization {org_id!r} exists", "organization_exists") from None
 
@@ -85,12 +91,17 @@ def get(books: Books, org_id: str) -> dict:
         return uow.view_org(uow.org(org_id))
 
 
-def update(books: Books, org_id: str, *, actor: str, name: str | None = None, extra_usage: bool | None = None) -> dict:
+def update(books: Books, org_id: str, *, actor: str, name: str | None = None, extra_usage: bool | None = None,
+           idempotency_key: str | None = None) -> dict:
     """Rename, or switch extra usage (P2) on or off. Switching off is the
     engine's ``disable_usage_billing`` (refused on usage-based plans, U4);
     switching on has no event in the policy (storage/roles.py)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "organizations.update", idempotency_key, actor=actor, name=name,
+                                extra_usage=extra_usage)
+        if once.replay is not None:
+            return once.replay
         usage_based = uow.plan(org).usage != INCLUDED_ALLOWANCE
         if extra_usage is False and (org.extra_usage or usage_based):
             decision = uow.require_allow(uow.decide(requests.request(org, uow.today,
@@ -108,5 +119,5 @@ def update(books: Books, org_id: str, *, actor: str, name: str | None = None, ex
             roles.may_rename(who.role)
             org.name = name
         org.updated_at = uow.now
-        return uow.view_org(org)
+        return once.keep(uow.view_org(org))
 

@@ -15,34 +15,42 @@ from sqlalchemy import select
 
 from tariff.engine import money
 
-from . import inputs, repository as repo, requests, roles, views
+from . import idempotency, inputs, repository as repo, requests, roles, views
 from .errors import Conflict, NotFound
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
 
 
 def add(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
-        hipaa: bool = False) -> dict:
+        hipaa: bool = False, idempotency_key: str | None = None) -> dict:
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "seats.add", idempotency_key, actor=actor, count=count,
+                                seat_type=seat_type, hipaa=hipaa)
+        if once.replay is not None:
+            return once.replay
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
-        return result(uow, org, apply_addition(uow, org, who, seat_type, count, hipaa, uow.today))
+        return once.keep(result(uow, org, apply_addition(uow, org, who, seat_type, count, hipaa, uow.today)))
 
 
 def remove(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | None = None,
-           at_renewal: bool = False) -> dict:
+           at_renewal: bool = False, idempotency_key: str | None = None) -> dict:
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "seats.remove", idempotency_key, actor=actor, count=count,
+                                seat_type=seat_type, at_renewal=at_renewal)
+        if once.replay is not None:
+            return once.replay
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type")
         if not at_renewal:
-            return result(uow, org, apply_removal(uow, org, who, seat_type, count, uow.today))
+            return once.keep(result(uow, org, apply_removal(uow, org, who, seat_type, count, uow.today)))
         # Decided now as of the renewal date (role, seat type); decided again at renewal.
         uow.require_allow(_removal(uow, org, who, seat_type, count, org.renewal_date))
         change = SeatChange(org_pk=org.pk, kind="remove", status="scheduled", seat_type=seat_type, count=count,
                             hipaa=False, actor_pk=who.pk, effective_on=org.renewal_date, charged=money.ZERO,
                             created_at=uow.now)
         uow.session.add(change)
-        return result(uow, org, change)
+        return once.keep(result(uow, org, change))
 
 
 def changes(books: Books, org_id: str) -> list[dict]:
@@ -54,10 +62,13 @@ def changes(books: Books, org_id: str) -> list[dict]:
         return [views.seat_change(change, names, list(change.charges)) for change in rows]
 
 
-def cancel(books: Books, org_id: str, change_id: int, *, actor: str) -> dict:
+def cancel(books: Books, org_id: str, change_id: int, *, actor: str, idempotency_key: str | None = None) -> dict:
     """Cancel a scheduled removal before it applies."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "seats.cancel", idempotency_key, actor=actor, change_id=change_id)
+        if once.replay is not None:
+            return once.replay
         change = uow.session.get(SeatChange, change_id)
         if change is None or change.org_pk != org.pk:
             raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")
@@ -66,7 +77,7 @@ def cancel(books: Books, org_id: str, change_id: int, *, actor: str) -> dict:
         roles.may_cancel_seat_change(who.role)
         change.status = "cancelled"
         change.detail = json.dumps({"cancelled_by": who.id})
-        return result(uow, org, change)
+        return once.keep(result(uow, org, change))
 
 
 # -- inside a unit of work: also the organization's creation and the renewal run --

@@ -6,7 +6,7 @@ import re
 from ..errors import ApiError
 from ..jsonio import json_response
 from . import schemas as S
-from .blueprint import blp, documented, ledger
+from .blueprint import REPLAYED, blp, documented, ledger, replayed_headers
 from .usage import _period
 
 PERIOD = re.compile(S.PERIOD)
@@ -49,16 +49,19 @@ def list_notifications(org_id, period=None):
 
 
 @blp.route("/organizations/<org_id>/billing-run", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.BillingRunSchema)
-@blp.response(200, S.BillingRunResultSchema)
+@blp.response(200, S.BillingRunResultSchema, headers=REPLAYED)
 @documented(409)
-def billing_run(body, org_id):
+def billing_run(body, org_id, idempotency_key=None):
     """Run everything due up to `date`, in date order: each month start closes
     the month before (spend and notifications reset, L5; the month's invoice
     on plans billed in arrears, A1); the renewal date renews the term (removals
     scheduled for renewal, the new term's seats charged, S2; legacy plans move
-    to the single Enterprise seat, R1, R2). Running it again does nothing."""
-    return json_response(ledger().run_billing(org_id, body["date"]))
+    to the single Enterprise seat, R1, R2). Running it again does nothing;
+    with an Idempotency-Key, a retry returns the first result."""
+    out = ledger().run_billing(org_id, body["date"], idempotency_key=idempotency_key)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/billing-runs", methods=["POST"])

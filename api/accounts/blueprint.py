@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from tariff.storage import Ledger
+from tariff.storage.idempotency import is_replay
 
 from ..auth import guard_blueprint
 from ..blueprint import Blueprint
@@ -36,6 +37,16 @@ def documented(*statuses: int, body: bool = True, refusal: bool = False):
     ``refusal``, 403 and 409 may carry the policy's decision."""
     special = {status: (RefusalProblemSchema, REFUSAL) for status in (403, 409)} if refusal else None
     return blp.problems(*COMMON, *(BODY if body else ()), *statuses, with_schema=special)
+
+
+# How a view that takes an Idempotency-Key documents its answer's header.
+REPLAYED = {"Idempotent-Replayed": {"schema": {"type": "string"},
+                                    "description": "true: this answer repeats the first result of the same key"}}
+
+
+def replayed_headers(result) -> dict | None:
+    """``Idempotent-Replayed: true`` when ``result`` is a kept answer given again."""
+    return {"Idempotent-Replayed": "true"} if is_replay(result) else None
 
 
 def ledger() -> Ledger:

@@ -2,23 +2,27 @@
 from __future__ import annotations
 
 from ..jsonio import json_response
-from ..messages import request_language
+from ..messages import decision_json, request_language
 from . import schemas as S
-from .blueprint import answer, blp, documented, ledger
+from .blueprint import REPLAYED, answer, blp, documented, ledger, replayed_headers
 
 
 @blp.route("/organizations", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.OrganizationCreateSchema)
-@blp.response(201, S.OrganizationCreatedSchema)
+@blp.response(201, S.OrganizationCreatedSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def create_organization(body):
+def create_organization(body, idempotency_key=None):
     """Create an organization with its primary owner and seats.
 
     The term's seats are charged upfront for twelve months (S2), decided by
     the policy as of `term_start`. Members join later, each on a free seat.
+    With an Idempotency-Key (unique among creations), a retry returns the
+    first result and creates nothing.
     """
     owner = body.pop("primary_owner")
-    return json_response(ledger().create_organization(primary_owner=owner, **body), 201)
+    out = ledger().create_organization(primary_owner=owner, idempotency_key=idempotency_key, **body)
+    return json_response(out, 201, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>", methods=["GET"])
@@ -30,16 +34,18 @@ def get_organization(org_id):
 
 
 @blp.route("/organizations/<org_id>", methods=["PATCH"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.OrganizationUpdateSchema)
-@blp.response(200, S.OrganizationSchema)
+@blp.response(200, S.OrganizationSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def update_organization(body, org_id):
+def update_organization(body, org_id, idempotency_key=None):
     """Rename, or switch extra usage on or off (seat-based plans, P2).
 
     Switching off is decided by the policy (and refused on usage-based plans:
     usage billing cannot be disabled, U4).
     """
-    return json_response(ledger().update_organization(org_id, **body))
+    out = ledger().update_organization(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/members", methods=["GET"])
@@ -51,16 +57,18 @@ def list_members(org_id):
 
 
 @blp.route("/organizations/<org_id>/members", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.MemberCreateSchema)
-@blp.response(201, S.MemberSchema)
+@blp.response(201, S.MemberSchema, headers=REPLAYED)
 @documented(403, 409)
-def add_member(body, org_id):
+def add_member(body, org_id, idempotency_key=None):
     """Add a member on a free seat (409 `no_free_seat`: add seats first).
 
     Owners, the primary owner and admins add members; only owners and the
     primary owner add owners.
     """
-    return json_response(ledger().add_member(org_id, **body), 201)
+    out = ledger().add_member(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, 201, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["GET"])
@@ -72,37 +80,44 @@ def get_member(org_id, member_id):
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["PATCH"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.MemberUpdateSchema)
-@blp.response(200, S.MemberChangedSchema)
+@blp.response(200, S.MemberChangedSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def change_member(body, org_id, member_id):
+def change_member(body, org_id, member_id, idempotency_key=None):
     """Change a member's role (owners only) or seat type (S7).
 
     A seat type change is the policy's `seat_type_change`: effective at once,
     the member's seat converts, and a dearer seat is charged the monthly
     difference for the months left in the term.
     """
-    return json_response(ledger().change_member(org_id, member_id, **body))
+    out = ledger().change_member(org_id, member_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/seats/add", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.SeatsAddSchema)
-@blp.response(201, S.SeatResultSchema)
+@blp.response(201, S.SeatResultSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def add_seats(body, org_id):
-    """Add seats: charged at once, prorated for the rest of the term (S3)."""
-    return json_response(ledger().add_seats(org_id, **body), 201)
+def add_seats(body, org_id, idempotency_key=None):
+    """Add seats: charged at once, prorated for the rest of the term (S3).
+    With an Idempotency-Key, a retry returns the first result and charges nothing."""
+    out = ledger().add_seats(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, 201, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/seats/remove", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.SeatsRemoveSchema)
-@blp.response(200, S.SeatResultSchema)
+@blp.response(200, S.SeatResultSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def remove_seats(body, org_id):
+def remove_seats(body, org_id, idempotency_key=None):
     """Remove free seats, when the policy allows (S4: refused mid-term on
     self-serve, 409 `seat_removal_mid_term`), or with `at_renewal` schedule
     the removal for the renewal date."""
-    return json_response(ledger().remove_seats(org_id, **body))
+    out = ledger().remove_seats(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/seats/changes", methods=["GET"])
@@ -115,12 +130,14 @@ def list_seat_changes(org_id):
 
 
 @blp.route("/organizations/<org_id>/seats/changes/<int:change_id>/cancel", methods=["POST"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.ActorSchema)
-@blp.response(200, S.SeatResultSchema)
+@blp.response(200, S.SeatResultSchema, headers=REPLAYED)
 @documented(403, 409)
-def cancel_seat_change(body, org_id, change_id):
+def cancel_seat_change(body, org_id, change_id, idempotency_key=None):
     """Cancel a removal scheduled for renewal."""
-    return json_response(ledger().cancel_seat_change(org_id, change_id, **body))
+    out = ledger().cancel_seat_change(org_id, change_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["GET"])
@@ -133,15 +150,19 @@ def list_limits(query, org_id):
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["PUT"])
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.LimitSetSchema)
-@blp.response(200, S.LimitSetResultSchema)
+@blp.response(200, S.LimitSetResultSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
-def set_limit(body, org_id):
+def set_limit(body, org_id, idempotency_key=None):
     """Set or change a spend limit (L1-L4): an amount or "unlimited", at a
     level the plan has; only owners and the primary owner (403
     `role_not_allowed`). A raised limit unblocks at once."""
     lang = request_language()
-    return json_response(answer(lang, ledger().set_limit(org_id, **body)), lang=lang)
+    out = ledger().set_limit(org_id, idempotency_key=idempotency_key, language=lang,
+                             render_decision=lambda decision: decision_json(decision, lang), **body)
+    body = out.answer if out.answer is not None else answer(lang, out)  # with a key: the answer as first given
+    return json_response(body, headers=replayed_headers(out), lang=out.language or lang)
 
 
 @blp.route("/organizations/<org_id>/credits", methods=["GET"])
@@ -159,8 +180,7 @@ def credits(org_id, after=None, limit=100):
 @blp.route("/organizations/<org_id>/credits/purchases", methods=["POST"])
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.CreditPurchaseSchema)
-@blp.response(201, S.CreditPurchaseResultSchema, headers={"Idempotent-Replayed": {
-    "schema": {"type": "string"}, "description": "true: this answer repeats the first result of the same key"}})
+@blp.response(201, S.CreditPurchaseResultSchema, headers=REPLAYED)
 @documented(403, 409, refusal=True)
 def purchase_credits(body, org_id, idempotency_key=None):
     """Buy credits (C3): owners and the primary owner, on prepaid plans. With
