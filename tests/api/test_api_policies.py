@@ -88,10 +88,11 @@ def test_validate_does_not_change_what_is_served(client, post_json):
     assert client.get("/v1/policies").get_json()["version"] == before
 
 
-def test_validate_non_utf8_text_is_a_finding(client, post_json, loads):
-    body = loads(post_json(client, VALIDATE, {"files": {"plans/x.yaml": "plan: \ud800\n"}}))
-    assert body["valid"] is False
-    assert body["findings"][0]["file"] == "plans/x.yaml"
+def test_validate_text_that_is_not_unicode_is_refused_naming_the_file(client, post_json):
+    """A lone surrogate is not text: the edge refuses it (400) before any YAML is read."""
+    response = post_json(client, VALIDATE, {"files": {"plans/x.yaml": "plan: \ud800\n"}})
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == ["files.plans/x.yaml"]
 
 
 @pytest.mark.parametrize("path", ["../escape.yaml", "/etc/x.yaml", "plans/x.txt", ".hidden/x.yaml",
