@@ -16,7 +16,10 @@ def decide_stdin(policies: str):
             print(finding, file=sys.stderr)
         return 1
     try:
-        payload = inputs.loads(sys.stdin.buffer.read())
+        # Bytes where stdin has them (a pipe, a file), so bad UTF-8 is our
+        # error; text where it has none (a StringIO a caller put there).
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
+        payload = inputs.loads(stream.read())
     except UnicodeDecodeError:
         print(json.dumps({"error": "invalid_json", "message": "the input is not UTF-8"}), file=sys.stderr)
         return 1
