@@ -15,7 +15,6 @@ Views raise and never catch to translate: every error class is mapped here:
 | ledger NotFound                          | 404    | its code (organization_not_found…)        |
 | ledger Conflict                          | 409    | its code (organization_exists…)           |
 | ledger InvalidInput                      | 422    | its code, with errors                     |
-| ledger Forbidden                         | 403    | role_not_allowed                          |
 | ledger Refused (the policy said no)      | 403 for role_not_allowed, else 409, with the decision |
 | other LedgerError                        | 409    | its code                                  |
 | ledger DatabaseBusy                      | 503    | database_busy, Retry-After: 1             |
@@ -38,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from tariff.engine import InputError
-from tariff.storage import (Conflict, DatabaseBusy, DatabaseUnavailable, Forbidden, InvalidInput, LedgerError,
+from tariff.storage import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, LedgerError,
                             NotFound, Refused)
 
 PROBLEM = "application/problem+json"
@@ -52,7 +51,7 @@ HTTP_CODES = {
     503: "unavailable",
 }
 # The ledger's kinds of failure (storage/errors.py); a subclass not listed is a 409.
-LEDGER_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Forbidden: 403}
+LEDGER_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422}
 
 
 class ApiError(Exception):

@@ -16,7 +16,7 @@ billing, invoices); ``Ledger`` forwards to them. See docs/ledger.md.
 """
 from .config import database_url
 from .db import Database
-from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, Forbidden, InvalidInput, LedgerError, NotFound,
+from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, LedgerError, NotFound,
                      Refused)
 from .ledger import Ledger
 from .limits import LimitSet
@@ -24,6 +24,6 @@ from .schema import head_revision, migrate
 from .usage import Authorization, UsageResult
 from .verify import check_ledger
 
-__all__ = ["Authorization", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable", "Forbidden",
+__all__ = ["Authorization", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
            "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",
            "check_ledger", "database_url", "head_revision", "migrate"]

@@ -42,11 +42,6 @@ class InvalidInput(LedgerError):
         return cls(f"{path}: {message}", code, {path: [message]})
 
 
-class Forbidden(LedgerError):
-    """The acting member's role may not do this (service rules outside the policy: storage/roles.py)."""
-    code = "role_not_allowed"
-
-
 class Refused(LedgerError):
     """The policy refused or blocked the change; ``decision`` is the engine's ``Decision``."""
 

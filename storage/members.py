@@ -4,13 +4,13 @@ Decided here, where the policy is silent (documented in docs/ledger.md):
 members occupy seats, so a member is added only to a free seat of its seat
 type (``no_free_seat``: add seats first); a seat type change converts the
 member's seat, so the seat counts follow it. Who may add members and change
-roles: storage/roles.py.
+roles is the policy's (policies/rules/members.yaml, by the actor's role).
 """
 from __future__ import annotations
 
 from tariff.engine import money
 
-from . import idempotency, inputs, repository as repo, requests, roles, views
+from . import idempotency, inputs, repository as repo, requests, views
 from .errors import Conflict
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
@@ -19,7 +19,6 @@ from .unit_of_work import Books, UnitOfWork
 def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: str = "member",
         seat_type: str | None = None, name: str | None = None, email: str | None = None,
         idempotency_key: str | None = None) -> dict:
-    roles.assignable(role)
     member_id = inputs.check_id(id, "id") if id else inputs.new_id("mem")
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
@@ -27,7 +26,7 @@ def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: s
                                 seat_type=seat_type, name=name, email=email)
         if once.replay is not None:
             return once.replay
-        roles.may_add_member(who.role, role)
+        uow.permit(org, who, {"type": "member_add", "new_role": role})
         seat_type = inputs.seat_type(uow.plan(org), seat_type, "seat_type", org.seats)
         if repo.find_member(uow.session, org, member_id) is not None:
             raise Conflict(f"member {member_id!r} exists in organization {org.id!r}", "member_exists")
@@ -71,7 +70,7 @@ def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str |
         if seat_type is not None and seat_type != member.seat_type:
             seat_change = _change_seat_type(uow, org, who, member, seat_type)
         if role is not None and role != member.role:
-            roles.may_change_role(who.role, member.role, role)
+            uow.permit(org, who, {"type": "member_role_change", "new_role": role, "target_role": member.role})
             member.role = role
         member.updated_at = uow.now
         out = views.member(member)

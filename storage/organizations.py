@@ -4,8 +4,8 @@ renamed, extra usage switched (P2).
 Decided here, where the policy is silent (documented in docs/ledger.md):
 creating an organization charges its initial seats for the whole term (S2):
 the engine decides a ``seats_added`` event as of the term's start, by the
-primary owner, which prices twelve months. Who may rename and switch extra
-usage on: storage/roles.py.
+primary owner, which prices twelve months. Who may rename it and switch
+extra usage is the policy's (policies/rules/members.yaml, included_usage.yaml).
 """
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from tariff.engine import money, periods
 
-from . import idempotency, inputs, requests, roles, views
+from . import idempotency, inputs, requests, views
 from .errors import Conflict, InvalidInput
 from .models import Member, Organization
 from .seats import apply_addition
 from .unit_of_work import Books
 
+PRIMARY_OWNER = "primary_owner"  # named at creation; the role changes hands only by a transfer (D14)
 INCLUDED_ALLOWANCE = "included_allowance"  # the plans whose seats include usage: extra usage is theirs (P2)
 
 
@@ -52,7 +53,7 @@ def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[
             owner = Member(org_pk=org.pk, id=inputs.check_id(primary_owner.get("id") or inputs.new_id("mem"),
                                                              "primary_owner.id"),
                            name=primary_owner.get("name"), email=primary_owner.get("email"),
-                           role=roles.PRIMARY_OWNER, seat_type=owner_seat, created_at=uow.now, updated_at=uow.now)
+                           role=PRIMARY_OWNER, seat_type=owner_seat, created_at=uow.now, updated_at=uow.now)
             uow.session.add(owner)
             uow.session.flush()
             hipaa_left = hipaa_seats
@@ -95,7 +96,7 @@ def update(books: Books, org_id: str, *, actor: str, name: str | None = None, ex
            idempotency_key: str | None = None) -> dict:
     """Rename, or switch extra usage (P2) on or off. Switching off is the
     engine's ``disable_usage_billing`` (refused on usage-based plans, U4);
-    switching on has no event in the policy (storage/roles.py)."""
+    switching on is ``enable_extra_usage``; renaming ``organization_rename``."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
         once = idempotency.Once(uow, org.id, "organizations.update", idempotency_key, actor=actor, name=name,
@@ -111,12 +112,10 @@ def update(books: Books, org_id: str, *, actor: str, name: str | None = None, ex
                     org.extra_usage = False
             uow.audit(org, decision, who)
         elif extra_usage is True and not org.extra_usage:
-            if usage_based:
-                raise _extra_usage_not_on(org.plan)
-            roles.may_switch_extra_usage_on(who.role)
+            uow.permit(org, who, {"type": "enable_extra_usage"})
             org.extra_usage = True
         if name is not None:
-            roles.may_rename(who.role)
+            uow.permit(org, who, {"type": "organization_rename"})
             org.name = name
         org.updated_at = uow.now
         return once.keep(uow.view_org(org))

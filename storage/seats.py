@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tariff.engine import money
 
-from . import idempotency, inputs, repository as repo, requests, roles, views
+from . import idempotency, inputs, repository as repo, requests, views
 from .errors import Conflict, NotFound
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
@@ -74,7 +74,7 @@ def cancel(books: Books, org_id: str, change_id: int, *, actor: str, idempotency
             raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")
         if change.status != "scheduled":
             raise Conflict(f"seat change {change_id} is {change.status}, not scheduled", "not_scheduled")
-        roles.may_cancel_seat_change(who.role)
+        uow.permit(org, who, {"type": "seat_change_cancel"})
         change.status = "cancelled"
         change.detail = json.dumps({"cancelled_by": who.id})
         return once.keep(result(uow, org, change))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from tariff.engine import Decision, Evaluator, periods
 
-from . import repository as repo, views
+from . import repository as repo, requests, views
 from .db import Database
 from .errors import Refused
 from .models import Charge, Event, Member, Organization, SeatChange, SeatCount
@@ -110,6 +110,13 @@ class UnitOfWork:
             raise Refused(decision)
         return decision
 
+    def permit(self, org: Organization, who: Member, event: dict) -> Decision:
+        """A change the policy allows by the acting member's role (members,
+        settings: policies/rules/members.yaml), audited; Refused otherwise."""
+        decision = self.require_allow(self.decide(requests.request(org, self.today, event, who)))
+        self.audit(org, decision, who)
+        return decision
+
     # -- reading who and what ----------------------------------------------
 
     def lock_org(self, org_id: str) -> Organization:
@@ -126,7 +133,7 @@ class UnitOfWork:
         return repo.get_org(self.session, org_id)
 
     def actor(self, org: Organization, member_id: str) -> Member:
-        """The member acting, whose role the policy and storage/roles.py check."""
+        """The member acting, whose role the policy checks."""
         return repo.actor(self.session, org, member_id)
 
     def member(self, org: Organization, member_id: str) -> Member:

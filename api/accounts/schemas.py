@@ -16,7 +16,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from tariff.engine import CHANNELS, LEVELS, ROLES, TOKEN_CLASSES, Limit, Money, TokensSchema
 from tariff.engine import inputs as edge
 from tariff.engine.schema import Day
-from tariff.storage import inputs, roles
+from tariff.storage import inputs
 
 from ..schemas.common import ProblemSchema, Strict, money as amount
 from ..schemas.decisions import DecisionSchema
@@ -74,7 +74,7 @@ class OrganizationUpdateSchema(Strict):
 class MemberCreateSchema(Strict):
     actor = actor()
     id = fields.String(**ID, metadata={"description": "generated when absent", "example": "ana"})
-    role = fields.String(validate=validate.OneOf(roles.ASSIGNABLE), load_default="member")
+    role = fields.String(validate=validate.OneOf(ROLES), load_default="member")
     seat_type = fields.String(metadata={"description": "needed when the organization has seats of several types"})
     name = fields.String(validate=validate.Length(max=200))
     email = fields.Email()
@@ -82,7 +82,7 @@ class MemberCreateSchema(Strict):
 
 class MemberUpdateSchema(Strict):
     actor = actor()
-    role = fields.String(validate=validate.OneOf(roles.ASSIGNABLE))
+    role = fields.String(validate=validate.OneOf(ROLES))
     seat_type = fields.String(metadata={"description": "S7: decided by the policy; a dearer seat is charged"})
 
 
@@ -342,6 +342,30 @@ class SeatTypeSpendSchema(Strict):
     limit = fields.Nested(LimitStatusSchema, required=True, allow_none=True)
 
 
+class ForecastSchema(Strict):
+    daily_rate = money(required=True, metadata={"description": "spend so far over the days elapsed (today "
+                                                               "counted whole)"})
+    month_end_spend = money(required=True, metadata={"description": "at that rate, at the period's end (half-up "
+                                                                    "to the nano-dollar)"})
+    limit_reached_on = fields.String(required=True, allow_none=True, metadata={
+        "format": "date", "description": "the first day a limit is reached at that rate this period (today: "
+                                         "reached already; null: not this period)"})
+    limit_level = fields.String(required=True, allow_none=True, validate=validate.OneOf(LEVELS))
+
+
+class OrganizationForecastSchema(ForecastSchema):
+    credits_run_out_on = fields.String(required=True, allow_none=True, metadata={
+        "format": "date", "description": "prepaid plans: the day credits run out at that rate (today: out "
+                                         "already; null: no spend yet, or not prepaid)"})
+    days_elapsed = fields.Integer(required=True)
+    days_in_period = fields.Integer(required=True)
+
+
+class DailySpendSchema(Strict):
+    date = fields.String(required=True, metadata={"format": "date"})
+    spend = money(required=True)
+
+
 class MemberSpendSchema(Strict):
     id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
@@ -353,6 +377,9 @@ class MemberSpendSchema(Strict):
     limit = fields.Nested(LimitStatusSchema, required=True, allow_none=True)
     limits_reached = fields.List(fields.String(), required=True)
     credits_exhausted = fields.Boolean(required=True)
+    projection = fields.Nested(ForecastSchema, required=True, metadata={
+        "description": "the member's own month-end spend; the first of their limits (organization, seat type, "
+                       "individual) reached, each at its own spend's rate"})
 
 
 class UsageSummarySchema(Strict):
@@ -369,6 +396,9 @@ class UsageSummarySchema(Strict):
     seat_types = fields.Dict(keys=fields.String(), values=fields.Nested(SeatTypeSpendSchema), required=True,
                              allow_none=True)
     members = fields.List(fields.Nested(MemberSpendSchema), required=True)
+    projection = fields.Nested(OrganizationForecastSchema, required=True)
+    daily = fields.List(fields.Nested(DailySpendSchema), required=True, metadata={
+        "description": "spend billed on each day of the period so far (UTC days)"})
 
 
 class InvoiceHeadSchema(Strict):

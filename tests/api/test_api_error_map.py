@@ -9,7 +9,7 @@ import logging
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tariff.storage import Conflict, DatabaseBusy, DatabaseUnavailable, Forbidden, InvalidInput, NotFound
+from tariff.storage import Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, NotFound
 
 PROBLEM = "application/problem+json"
 
@@ -61,7 +61,6 @@ def test_any_other_database_error_is_a_500_that_shows_no_sql(app, client, monkey
 
 @pytest.mark.parametrize("error, status", [(NotFound("no such thing", "thing_not_found"), 404),
                                            (Conflict("taken", "thing_exists"), 409),
-                                           (Forbidden("not you"), 403),
                                            (InvalidInput.field("seats", "too few", "too_few"), 422)])
 def test_ledger_errors_map_by_kind(app, client, monkeypatch, error, status):
     fail_with(app, monkeypatch, error)

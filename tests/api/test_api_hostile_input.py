@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from hostile_http import PROBLEM, problem, raw
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-PROBLEM = "application/problem+json"
 AT_LIMITS = {  # as tests/api/conftest.py's request_body("at_limits")
     "plan": "enterprise_self_serve",
     "as_of": "2026-04-10",
@@ -17,18 +17,6 @@ AT_LIMITS = {  # as tests/api/conftest.py's request_body("at_limits")
     "member": {"id": "m-ana", "role": "member", "spend": "50.00", "limit": "50"},
     "event": {"type": "usage_precheck", "product": "chat"},
 }
-
-
-def raw(client, url, text: str):
-    return client.post(url, data=text.encode("utf-8", "surrogatepass"), content_type="application/json")
-
-
-def problem(response, status: int, field: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert field in body["errors"], body
-    return body
 
 
 def with_value(path: str, value):

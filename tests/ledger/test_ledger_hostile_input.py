@@ -9,12 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hostile_http import problem, raw
 
 from tariff.engine.periods import add_months, period_start
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERM = add_months(period_start(date.today()), -2)
-PROBLEM = "application/problem+json"
 ORG = {"id": "acme", "name": "Acme", "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
        "seats": {"enterprise": 4}, "primary_owner": {"id": "pat", "email": "pat@example.com"}}
 
@@ -28,19 +28,6 @@ def client(migrated_url, tmp_path):
     assert client.post("/v1/organizations", json=ORG).status_code == 201
     assert client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"}).status_code == 201
     return client
-
-
-def raw(client, url, text: str, **headers):
-    return client.post(url, data=text.encode("utf-8", "surrogatepass"), content_type="application/json",
-                       headers=headers)
-
-
-def problem(response, status: int, field: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert field in body["errors"], body
-    return body
 
 
 PURCHASES = "/v1/organizations/acme/credits/purchases"

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from tariff.storage import Conflict, Forbidden, InvalidInput, NotFound, Refused
+from tariff.storage import Conflict, InvalidInput, NotFound, Refused
+from tariff.storage.history import recorded_requests
 
 
 def test_creating_an_organization_charges_its_seats_for_the_term(ledger, new_org):
@@ -80,29 +81,51 @@ def test_member_ids_are_unique_per_organization(ledger, new_org):
     new_org("other", seats={"enterprise": 4}, members=("ana",))  # another organization may have an "ana"
 
 
-def test_who_may_add_members(ledger, new_org):
+def policy_refusal(code, resume):
+    """The policy's refusal (policies/rules/members.yaml), with the way to resume."""
+    def check(error):
+        assert error.value.code == code and error.value.decision.resume == [{"action": resume}]
+    return check
+
+
+def test_who_may_add_members_is_the_policys(ledger, new_org):
     new_org(seats={"enterprise": 6}, members=("ana",))
     ledger.add_member("acme", actor="pat", id="ada", role="admin")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Refused) as error:
         ledger.add_member("acme", actor="ana", id="x")  # a member
-    with pytest.raises(Forbidden):
+    policy_refusal("role_not_allowed", "ask_admin")(error)
+    with pytest.raises(Refused) as error:
         ledger.add_member("acme", actor="ada", id="y", role="owner")  # an admin cannot make owners
+    policy_refusal("role_not_allowed", "ask_owner")(error)
     assert ledger.add_member("acme", actor="ada", id="z")["role"] == "member"
     with pytest.raises(InvalidInput) as error:
         ledger.add_member("acme", actor="nobody", id="q")
     assert error.value.errors == {"actor": ["no member 'nobody' in organization 'acme'"]}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Refused) as error:
         ledger.add_member("acme", actor="pat", id="w", role="primary_owner")
+    policy_refusal("primary_owner_is_transferred", "ask_primary_owner")(error)
+    assert {m["id"] for m in ledger.list_members("acme")} == {"pat", "ana", "ada", "z"}
+
+
+def test_member_changes_allowed_by_the_policy_are_audited(ledger, new_org):
+    new_org(seats={"enterprise": 4}, members=("ana",))
+    ledger.add_member("acme", actor="pat", id="ben")
+    ledger.change_member("acme", "ben", actor="pat", role="admin")
+    kinds = [request["event"]["type"] for request in recorded_requests(ledger.db, "acme")]
+    assert kinds[-2:] == ["member_add", "member_role_change"]
 
 
 def test_roles_change_by_owners_only_and_the_primary_owner_stays(ledger, new_org):
     new_org(seats={"enterprise": 4}, members=("ana", "ben"))
     assert ledger.change_member("acme", "ana", actor="pat", role="owner")["role"] == "owner"
     assert ledger.change_member("acme", "ben", actor="ana", role="admin")["role"] == "admin"
-    with pytest.raises(Forbidden):
+    with pytest.raises(Refused) as error:
         ledger.change_member("acme", "ana", actor="ben", role="member")
-    with pytest.raises(InvalidInput):
+    policy_refusal("role_not_allowed", "ask_owner")(error)
+    with pytest.raises(Refused) as error:
         ledger.change_member("acme", "pat", actor="ana", role="member")
+    policy_refusal("primary_owner_is_transferred", "ask_primary_owner")(error)
+    assert ledger.get_member("acme", "pat")["role"] == "primary_owner"
     with pytest.raises(NotFound):
         ledger.change_member("acme", "zoe", actor="pat", role="member")
 
@@ -146,8 +169,9 @@ def test_extra_usage_switch(ledger, new_org):
     """P2: an owner switches extra usage on and (through the engine) off;
     usage billing itself cannot be switched off on usage-based plans (U4)."""
     new_org(plan="seat_based", channel="sales_assisted", seats={"standard": 3}, members=("ana",))
-    with pytest.raises(Forbidden):
+    with pytest.raises(Refused) as error:
         ledger.update_organization("acme", actor="ana", extra_usage=True)
+    policy_refusal("role_not_allowed", "ask_owner")(error)
     assert ledger.update_organization("acme", actor="pat", extra_usage=True)["extra_usage"] is True
     with pytest.raises(Refused) as refused:
         ledger.update_organization("acme", actor="ana", extra_usage=False)
