@@ -1,5 +1,7 @@
 """The month-to-date usage summary of an organization (M1): spend per member,
-each limit's status, the credit balance.
+each limit's status, the credit balance, and where spend is heading (the
+month-end spend at the current rate, the day credits or a limit run out:
+storage/projection.py), with the period's spend per day for a chart.
 
 A limit's status is arithmetic on stored numbers, not a decision:
 ``not_set``, ``unlimited``, ``ok``, or ``reached`` (spend at or above the
@@ -15,7 +17,7 @@ from sqlalchemy import select
 
 from tariff.engine import UNLIMITED, money, periods
 
-from . import repository as repo, views
+from . import projection, repository as repo, views
 from .models import SpendCounter
 from .unit_of_work import Books
 
@@ -52,6 +54,26 @@ def usage_summary(books: Books, org_id: str, as_of: date | None = None) -> dict:
                 return None
             return limit_status(limits.get((level, subject)), spend(level, subject))
 
+        elapsed = (day - period).days + 1
+        end = periods.next_period_start(day)
+
+        def reached_on(level, subject=""):
+            """The day this period the limit is reached at its spend's rate (None: not this period)."""
+            limit = limits.get((level, subject)) if level in levels else None
+            if limit is None or limit == UNLIMITED:
+                return None
+            used = spend(level, subject)
+            when = projection.run_out_on(limit - used, used, elapsed, day)
+            return when if when is not None and when < end else None
+
+        def forecast(used: Decimal, reaching: dict) -> dict:
+            """Month-end spend at the rate so far, and the first limit (of ``reaching``: level -> day) reached."""
+            first = min(((when, level) for level, when in reaching.items() if when is not None), default=None)
+            return {"daily_rate": views.money(projection.daily_rate(used, elapsed)),
+                    "month_end_spend": views.money(projection.month_end(used, elapsed, (end - period).days)),
+                    "limit_reached_on": first[0].isoformat() if first else None,
+                    "limit_level": first[1] if first else None}
+
         org_status = status("organization")
         seat_types = {}
         for seat_type in sorted(set(org.seats) | {k[1] for k in counters if k[0] == "seat_type"}):
@@ -59,6 +81,9 @@ def usage_summary(books: Books, org_id: str, as_of: date | None = None) -> dict:
                                      "limit": status("seat_type", seat_type)}
         prepaid = uow.prepaid(org)
         credits_out = prepaid and org.credit_balance <= 0
+        org_reached = reached_on("organization")
+        credits_run_out = (projection.run_out_on(org.credit_balance, spend("organization"), elapsed, day)
+                           if prepaid else None)
         members = []
         for member in repo.members(session, org):
             counter = counters.get(("individual", member.id))
@@ -73,6 +98,9 @@ def usage_summary(books: Books, org_id: str, as_of: date | None = None) -> dict:
                 "limit": mine["individual"],
                 "limits_reached": reached,
                 "credits_exhausted": credits_out,
+                "projection": forecast(counter.spend if counter else money.ZERO, {
+                    "organization": org_reached, "seat_type": reached_on("seat_type", member.seat_type),
+                    "individual": reached_on("individual", member.id)}),
             })
         return {
             "organization": org.id, "plan": org.plan, "channel": org.channel, "as_of": day.isoformat(),
@@ -82,4 +110,8 @@ def usage_summary(books: Books, org_id: str, as_of: date | None = None) -> dict:
             "limit": org_status,
             "seat_types": seat_types if "seat_type" in levels else None,
             "members": members,
+            "projection": {**forecast(spend("organization"), {"organization": org_reached}),
+                           "credits_run_out_on": credits_run_out.isoformat() if credits_run_out else None,
+                           "days_elapsed": elapsed, "days_in_period": (end - period).days},
+            "daily": projection.daily_spend(session, org.pk, period, day),
         }
