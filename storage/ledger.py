@@ -17,7 +17,7 @@ from typing import Callable
 
 from tariff.engine import Evaluator
 
-from . import billing, credits, idempotency, invoices, limits, members, organizations, seats, summary, usage
+from . import billing, credits, idempotency, ingest, invoices, limits, members, organizations, seats, summary, usage
 from .db import Database
 from .unit_of_work import Books, utc_now
 
@@ -70,6 +70,7 @@ class Ledger:
     # usage, the month to date, notifications
     authorize_usage = _forward(usage.authorize)
     record_usage = _forward(usage.record)
+    record_usage_batch = _forward(ingest.batch)
     list_usage = _forward(usage.list_records)
     list_notifications = _forward(usage.notifications)
     usage_summary = _forward(summary.usage_summary)

@@ -164,15 +164,27 @@ def test_usage_in_a_closed_period_is_refused(ledger, new_org, clock):
 
 
 def test_occurred_at_is_checked(ledger, new_org, clock):
+    clock.set(2026, 4, 1, 0)
     new_org(plan="enterprise_sales_assisted", members=("ana",))
+    clock.set(2026, 4, 10)
     with pytest.raises(InvalidInput):
         record(ledger, "f", occurred_at=clock() + timedelta(hours=1))
     with pytest.raises(InvalidInput):
         record(ledger, "n", occurred_at=datetime(2026, 4, 1))
-    with pytest.raises(InputError):  # before the term's start: the engine says so
+    with pytest.raises(InvalidInput) as error:  # before the term's start, and before ana was added
         record(ledger, "b", occurred_at=datetime(2025, 12, 31, tzinfo=timezone.utc))
+    assert error.value.code == "before_member" and list(error.value.errors) == ["occurred_at"]
     earlier = record(ledger, "e", occurred_at=datetime(2026, 4, 2, 8, 30, tzinfo=timezone(timedelta(hours=2))))
     assert earlier.usage["occurred_at"] == "2026-04-02T06:30:00Z"
+
+
+def test_usage_dated_before_its_member_existed_is_refused_naming_occurred_at(ledger, new_org, clock):
+    new_org(plan="enterprise_sales_assisted", members=("ana",))  # added 2026-04-10 12:00
+    with pytest.raises(InvalidInput) as error:
+        record(ledger, "early", occurred_at=datetime(2026, 4, 10, 11, 59, tzinfo=timezone.utc))
+    assert error.value.code == "before_member" and "occurred_at" in error.value.errors
+    assert record(ledger, "on-time", occurred_at=datetime(2026, 4, 10, 12, tzinfo=timezone.utc)).recorded
+    assert [u["idempotency_key"] for u in ledger.list_usage("acme")] == ["on-time"]
 
 
 def test_bad_usage_names_its_field_and_keeps_nothing(ledger, new_org):

@@ -1,0 +1,387 @@
+"""Usage ingestion, lean: one organization's usage records in one transaction.
+
+``Run`` holds an organization (locked) and its state for the records at hand,
+read in two statements (lean.py); each record then takes one engine decision
+(``usage``: the same blocks as the pre-check, which a record without an
+estimate never differs from: policies/rules/*.yaml), its effects are applied
+in memory in the order given, and ``flush`` writes them all with a handful of
+executemany statements. The single-record path (usage.record) is a run of one,
+the batch (``batch``) a run per organization, each in its own transaction, so
+organizations never wait on each other and a failure of one organization's
+transaction fails only its records.
+
+What a record does is exactly what usage.record always did: replay of a known
+key (another body: idempotency_key_reused), member and period checks, the
+decision, then the record, month-to-date counters, credits consumed and
+notifications; a blocked record keeps nothing and leaves its key unused.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable
+
+from tariff.engine import TOKEN_CLASSES, UNLIMITED, Decision, InputError, money, periods
+
+from . import idempotency, lean
+from .errors import Conflict, DatabaseUnavailable, InvalidInput, LedgerError, NotFound
+from .unit_of_work import Books, UnitOfWork
+from .views import TOKEN_COLUMNS, iso
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_BATCH = 1000
+LEVEL_NAMES = ("organization", "seat_type", "individual")
+FIELDS = ("organization", "idempotency_key", "member", "product", "model", "tokens", "occurred_at")
+
+
+@dataclass
+class Usage:
+    """One usage record asked for, checked for form (``parse``)."""
+    idempotency_key: str
+    member: str
+    product: str
+    model: str
+    tokens: dict
+    occurred_at: datetime | None = None
+    organization: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one record came to: ``status`` recorded | replayed | blocked | error;
+    ``answer`` the answer as usage.record gives it; ``error`` the exception;
+    ``decision`` the engine's (not on a replay)."""
+    status: str
+    answer: dict | None = None
+    language: str | None = None
+    decision: Decision | None = None
+    error: Exception | None = None
+    pk: int | None = None
+
+
+# -- form -----------------------------------------------------------------------
+
+def parse(raw, prefix: str = "") -> Usage:
+    """A batch item as a Usage, or InvalidInput naming every bad field (paths under ``prefix``)."""
+    if not isinstance(raw, dict):
+        raise InvalidInput.field(prefix.rstrip(".") or "record", "a usage record is a JSON object")
+    errors = {f"{prefix}{name}": ["unknown field"] for name in raw if name not in FIELDS}
+    for name in ("organization", "idempotency_key", "member", "product", "model"):
+        value = raw.get(name)
+        if value is None:
+            errors[f"{prefix}{name}"] = ["required"]
+        elif type(value) is not str or not 1 <= len(value) <= (255 if name == "idempotency_key" else 200):
+            errors[f"{prefix}{name}"] = ["text, 1 to 255 characters" if name == "idempotency_key"
+                                         else "text, 1 to 200 characters"]
+    tokens = raw.get("tokens")
+    if tokens is None:
+        errors[f"{prefix}tokens"] = ["required"]
+    else:
+        try:
+            token_counts(tokens)
+        except InvalidInput as exc:
+            errors.update({f"{prefix}{path}": messages for path, messages in exc.errors.items()})
+    when = raw.get("occurred_at")
+    if when is not None:
+        try:
+            when = _timestamp(when)
+        except ValueError as exc:
+            errors[f"{prefix}occurred_at"] = [str(exc)]
+    if errors:
+        raise InvalidInput("the usage record is not valid", errors=errors)
+    return Usage(raw["idempotency_key"], raw["member"], raw["product"], raw["model"], tokens, when,
+                 raw["organization"])
+
+
+def _timestamp(text) -> datetime:
+    if type(text) is not str or not 10 <= len(text) <= 40:
+        raise ValueError("an ISO 8601 date and time with a time zone")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("an ISO 8601 date and time with a time zone") from None
+    if when.tzinfo is None:
+        raise ValueError("give a time zone (e.g. 2026-04-10T12:00:00Z)")
+    if not 2000 <= when.year <= 2999:
+        raise ValueError("a day from 2000-01-01 to 2999-12-31")
+    return when
+
+
+def token_counts(tokens) -> dict[str, int]:
+    """Every token class's count (0 when not given), or InvalidInput naming each bad class."""
+    if not isinstance(tokens, dict):
+        raise InvalidInput.field("tokens", "token counts by class: " + ", ".join(TOKEN_CLASSES))
+    errors = {f"tokens.{name}": ["not a token class"] for name in tokens if name not in TOKEN_CLASSES}
+    for name, count in tokens.items():
+        if name in TOKEN_CLASSES and (type(count) is not int or not 0 <= count <= 2 ** 63 - 1):
+            errors[f"tokens.{name}"] = ["a whole number, 0 or more"]
+    if not errors and not any(tokens.values()):
+        errors["tokens"] = ["at least one token count must be positive"]
+    if errors:
+        raise InvalidInput("the token counts are not valid", errors=errors)
+    return {c: tokens.get(c, 0) for c in TOKEN_CLASSES}
+
+
+def when_of(occurred_at: datetime | None, now: datetime) -> datetime:
+    """When the usage happened: ``occurred_at`` (late is fine, not in the future), else now; in UTC."""
+    if occurred_at is None:
+        return now
+    if occurred_at.tzinfo is None:
+        raise InvalidInput.field("occurred_at", "give a time zone (e.g. 2026-04-10T12:00:00Z)")
+    if occurred_at - now > CLOCK_SKEW:
+        raise InvalidInput.field("occurred_at", "is in the future")
+    return occurred_at.astimezone(timezone.utc)
+
+
+def _digest(u: Usage, counts: dict, when: datetime) -> str:
+    return idempotency.fingerprint(member=u.member, product=u.product, model=u.model, tokens=counts,
+                                   occurred_at=when.isoformat() if u.occurred_at else None)
+
+
+# -- one organization's run -------------------------------------------------------
+
+class Run:
+    """One organization, locked in ``uow``, and its state for ``records``."""
+
+    def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
+        self.uow = uow
+        self.org = lean.org_row(uow.session, org_id, lock)
+        if self.org is None:
+            raise NotFound(f"no organization {org_id!r}", "organization_not_found")
+        self.plan = uow.plan(self.org)
+        self.prepaid = self.org.channel in self.plan.prepaid_credits
+        self.balance = self.org.credit_balance
+        days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
+        self.state = lean.state(uow.session, self.org.pk, sorted({r.member for r in records}),
+                                sorted({r.idempotency_key for r in records if r.idempotency_key}),
+                                sorted({periods.period_start(d) for d in days}))
+        self.kept: dict[str, tuple[str, Outcome]] = {}  # keys recorded in this run: digest, outcome
+        self.usage: list[dict] = []
+        self.credits: list[dict] = []
+        self.notes: list[dict] = []
+        self.recorded: list[Outcome] = []
+        self.balance_moved = False
+
+    # -- reading -----------------------------------------------------------------
+
+    def member(self, member_id: str) -> lean.MemberRow:
+        """A current member (as UnitOfWork.member): a removed one uses nothing more."""
+        row = self.state.members.get(member_id)
+        if row is None:
+            raise NotFound(f"no member {member_id!r} in organization {self.org.id!r}", "member_not_found")
+        return row
+
+    def keys(self, who: lean.MemberRow) -> dict[str, tuple[str, str]]:
+        return {"organization": ("organization", ""), "seat_type": ("seat_type", who.seat_type),
+                "individual": ("individual", who.id)}
+
+    def counter(self, period: date, key: tuple[str, str]) -> lean.Counter:
+        found = self.state.counters.get((period, *key))
+        if found is None:
+            found = self.state.counters[(period, *key)] = lean.Counter(money.ZERO, money.ZERO, 0, False)
+        return found
+
+    def level(self, period: date, key: tuple[str, str]) -> dict:
+        out = {"spend": self.counter(period, key).spend, "notified_pct": self.state.notified.get((period, *key), 0)}
+        if key in self.state.limits:
+            amount = self.state.limits[key]
+            out["limit"] = UNLIMITED if amount is None else amount
+        return out
+
+    def request(self, who: lean.MemberRow, day: date, event: dict) -> dict:
+        """The usage request, as requests.request and SpendState.usage_parts make it."""
+        org, period, keys = self.org, periods.period_start(day), self.keys(who)
+        levels = [level for level in self.plan.limit_levels if level in keys]
+        organization = {"id": org.id, "term_start": org.term_start, "hipaa_seats": org.hipaa_seats,
+                        "extra_usage": org.extra_usage, "credit_balance": self.balance}
+        if "organization" in levels:
+            organization.update(self.level(period, keys["organization"]))
+        else:
+            organization["spend"] = self.counter(period, keys["organization"]).spend
+        out = {"plan": org.plan, "channel": org.channel, "as_of": day, "organization": organization,
+               "event": event}
+        if "seat_type" in levels:
+            out["seat_type_pool"] = self.level(period, keys["seat_type"])
+        mine = self.counter(period, keys["individual"])
+        member = {"id": who.id, "role": who.role, "seat_type": who.seat_type, "spend": mine.spend,
+                  "included_used": mine.included}
+        if "individual" in levels:
+            member.update(self.level(period, keys["individual"]))
+        out["member"] = member
+        return out
+
+    def credit_balance(self) -> str | None:
+        return money.fmt(self.balance) if self.prepaid else None
+
+    # -- one record ------------------------------------------------------------------
+
+    def record(self, u: Usage, render: Callable[[Decision], dict], language: str | None) -> Outcome:
+        """Decide and apply one record (in memory until ``flush``); LedgerError or InputError
+        when the record cannot be taken: nothing of it is kept."""
+        uow = self.uow
+        if not u.idempotency_key or len(u.idempotency_key) > 255:
+            raise InvalidInput.field("idempotency_key", "1 to 255 characters")
+        when = when_of(u.occurred_at, uow.now)
+        counts = token_counts(u.tokens)
+        digest = _digest(u, counts, when)
+        replay = self._replay(u.idempotency_key, digest)
+        if replay is not None:
+            return replay
+        who = self.member(u.member)
+        if u.occurred_at is not None and when < who.created_at:
+            raise InvalidInput.field("occurred_at", f"is before member {who.id!r} was added "
+                                                    f"({iso(who.created_at)})", "before_member")
+        day = when.date()
+        period = periods.period_start(day)
+        if self.org.closed_through is not None and period <= self.org.closed_through:
+            raise Conflict(f"the billing period of {day.isoformat()} is closed", "period_closed")
+        event = {"type": "usage", "product": u.product, "model": u.model,
+                 "tokens": {c: n for c, n in counts.items() if n}}
+        decision = uow.decide(self.request(who, day, event))
+        if decision.outcome != "allow":
+            answer = {"outcome": decision.outcome, "recorded": False, "usage": None, "decision": render(decision),
+                      "credit_balance": self.credit_balance(), "month_to_date": None, "replayed": False}
+            return Outcome("blocked", answer, language, decision)
+        return self._apply(u, who, when, period, counts, digest, decision, render, language)
+
+    def _replay(self, key: str, digest: str) -> Outcome | None:
+        mine = self.kept.get(key)
+        if mine is not None:
+            if mine[0] != digest:
+                raise idempotency._reused("usage record")
+            first = mine[1]
+            return Outcome("replayed", first.answer, first.language, pk=first.pk)
+        stored = self.state.keys.get(key)
+        if stored is None:
+            return None
+        pk, request_hash, response = stored
+        if request_hash != digest:
+            raise idempotency._reused("usage record")
+        kept = json.loads(response)
+        if "answer" not in kept:  # kept before answers carried their language: the answer itself
+            kept = {"answer": kept, "language": None}
+        answer = kept["answer"]
+        answer["usage"]["id"] = pk
+        return Outcome("replayed", answer, kept["language"], pk=pk)
+
+    def _apply(self, u: Usage, who: lean.MemberRow, when: datetime, period: date, counts: dict, digest: str,
+               decision: Decision, render, language) -> Outcome:
+        cost, billed, included = decision.total, money.ZERO, money.ZERO
+        counted, index = False, len(self.usage)
+        keys = self.keys(who)
+        for change in decision.changes:
+            if change["change"] == "record_usage":
+                cost, billed, included = change["cost"], change["billed"], change["included"]
+                counted = True
+            elif change["change"] == "consume_credits" and change["amount"]:
+                self.balance -= change["amount"]
+                self.balance_moved = True
+                self.credits.append({"org_pk": self.org.pk, "kind": "consumption", "amount": -change["amount"],
+                                     "balance_after": self.balance, "member_pk": who.pk, "usage_index": index,
+                                     "idempotency_key": None, "request_hash": None, "created_at": self.uow.now})
+        if counted:
+            for key in keys.values():
+                c = self.counter(period, key)
+                c.spend, c.included, c.records, c.changed = c.spend + billed, c.included + included, \
+                    c.records + 1, True
+        for note in decision.notifications:
+            level = note.get("level")
+            if level not in keys:
+                continue
+            subject = keys[level][1]
+            self.notes.append({"org_pk": self.org.pk, "period_start": period, "level": level, "subject": subject,
+                               "threshold_pct": note["threshold_pct"], "spend": note["spend"], "limit": note["limit"],
+                               "member_pk": who.pk, "usage_index": index, "created_at": self.uow.now})
+            seen = self.state.notified.get((period, level, subject), 0)
+            self.state.notified[(period, level, subject)] = max(seen, note["threshold_pct"])
+        view = {"id": None, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
+                "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": iso(when),
+                "period_start": iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
+                "included": money.fmt(included), "recorded_at": iso(self.uow.now)}
+        answer = {"outcome": decision.outcome, "recorded": True, "usage": view, "decision": render(decision),
+                  "credit_balance": self.credit_balance(),
+                  "month_to_date": {level: money.fmt(self.counter(period, keys[level]).spend)
+                                    for level in ("organization", "individual")}, "replayed": False}
+        # Kept as given, before the record has its id (a replay adds it, as usage.record always did).
+        response = json.dumps({"answer": answer, "language": language}, sort_keys=True)
+        self.usage.append({"org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
+                           "request_hash": digest, "period_start": period, "occurred_at": when,
+                           "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
+                           "model": u.model, "cost": cost, "billed": billed, "included": included,
+                           "request": json.dumps(decision.request_json(), sort_keys=True), "response": response,
+                           **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
+        outcome = Outcome("recorded", answer, language, decision)
+        self.recorded.append(outcome)
+        self.kept[u.idempotency_key] = (digest, outcome)
+        return outcome
+
+    def flush(self) -> None:
+        """Write every record taken so far; each recorded outcome gets its id."""
+        pks = lean.write(self.uow.session, self.org.pk, self.usage, self.credits, self.notes,
+                         self.state.counters, self.balance if self.balance_moved else None)
+        for outcome, pk in zip(self.recorded, pks):
+            outcome.pk = pk
+            outcome.answer["usage"]["id"] = pk
+        self.usage, self.credits, self.notes, self.recorded, self.balance_moved = [], [], [], [], False
+
+
+# -- the batch ---------------------------------------------------------------------
+
+def batch(books: Books, items: list, *, render: Callable[[Decision], dict] = Decision.to_dict,
+          language: str | None = None, allowed: Callable[[str], bool] | None = None) -> list[Outcome]:
+    """One Outcome per item, in order. Items are grouped by organization (in the
+    order given within each); each organization's records are applied in one
+    transaction. ``allowed(org_id)``: whether the caller may record for that
+    organization (no: the record's result is organization_not_found)."""
+    if len(items) > MAX_BATCH:
+        raise InvalidInput.field("records", f"at most {MAX_BATCH} records in one batch")
+    outcomes: list[Outcome | None] = [None] * len(items)
+    groups: dict[str, list[tuple[int, Usage]]] = {}
+    for index, raw in enumerate(items):
+        prefix = f"records.{index}."
+        try:
+            u = parse(raw, prefix)
+        except InvalidInput as exc:
+            outcomes[index] = Outcome("error", error=exc)
+            continue
+        if allowed is not None and not allowed(u.organization):
+            outcomes[index] = Outcome("error", error=_named(NotFound(f"no organization {u.organization!r}",
+                                                                     "organization_not_found"), prefix))
+            continue
+        groups.setdefault(u.organization, []).append((index, u))
+    for org_id, group in groups.items():
+        try:
+            with books.write() as uow:
+                run = Run(uow, org_id, [u for _, u in group])
+                for index, u in group:
+                    try:
+                        outcomes[index] = run.record(u, render, language)
+                    except (LedgerError, InputError) as exc:
+                        outcomes[index] = Outcome("error", error=_named(exc, f"records.{index}."))
+                run.flush()
+        except (LedgerError, DatabaseUnavailable) as exc:  # the organization, or its transaction, failed
+            for index, _ in group:
+                outcomes[index] = Outcome("error", error=_named(exc, f"records.{index}."))
+    return outcomes
+
+
+# The record's field each ledger refusal is about.
+FIELD_OF = {"organization_not_found": "organization", "member_not_found": "member", "member_removed": "member",
+            "idempotency_key_reused": "idempotency_key", "period_closed": "occurred_at"}
+
+
+def _named(exc: Exception, prefix: str) -> Exception:
+    """An error of a record, its field paths under the record's (the engine's
+    ``event.model`` is the record's ``model``)."""
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        if not isinstance(exc, LedgerError) or exc.code not in FIELD_OF:
+            return exc
+        errors = {FIELD_OF[exc.code]: [exc.message]}
+    named = {f"{prefix}{path.removeprefix('event.')}": messages for path, messages in errors.items()}
+    if isinstance(exc, InputError):
+        message = next(iter(m for msgs in errors.values() for m in msgs), exc.code)
+        return InvalidInput(message, exc.code, named)
+    return type(exc)(exc.message, exc.code, named)

@@ -1,0 +1,180 @@
+"""The usage path's statements, SQLAlchemy Core, built once at import (each
+compiles once per dialect into SQLAlchemy's statement cache), and the two
+reads that give one organization's state for any number of usage records:
+
+1. ``lock``: the organization's row, ``FOR UPDATE`` (``read``: unlocked);
+2. ``state``: one ``UNION ALL`` of the members named, the idempotency keys
+   given, the month-to-date counters, the limits and the highest thresholds
+   notified, for the subjects those members count towards.
+
+Everything is keyed by the organization (its ``org_pk``): see
+docs/scaling.md, and tests/ledger/test_ledger_distribution.py which reads
+these statements.
+
+Writes go through ``write``; notifications through ``insert_notifications``,
+the one place the usage path writes Notification rows without the ORM (a
+session event on Notification does not see them: hook this function).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
+                        null, or_, select, union_all, update)
+
+from .webhooks import outbox
+from .models import CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
+from .types import Money, UTCDateTime
+
+ORG, MEM, USE = Organization.__table__, Member.__table__, UsageRecord.__table__
+CNT, LIM, NOTE, CRED = SpendCounter.__table__, Limit.__table__, Notification.__table__, CreditEntry.__table__
+
+_ORG_COLUMNS = (ORG.c.pk, ORG.c.id, ORG.c.plan, ORG.c.channel, ORG.c.term_start, ORG.c.hipaa_seats,
+                ORG.c.extra_usage, ORG.c.credit_balance, ORG.c.closed_through)
+LOCK_ORG = select(*_ORG_COLUMNS).where(ORG.c.id == bindparam("org")).with_for_update()
+READ_ORG = select(*_ORG_COLUMNS).where(ORG.c.id == bindparam("org"))
+
+_ORG_PK = bindparam("org_pk", type_=Integer)
+_IDS = bindparam("ids", expanding=True, type_=String)
+_KEYS = bindparam("keys", expanding=True, type_=String)
+_PERIODS = bindparam("periods", expanding=True, type_=Date)
+# The subjects the named members' spend counts towards: '', their seat types, their ids.
+_SUBJECTS = or_(CNT.c.subject == "", CNT.c.subject.in_(_IDS),
+                CNT.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS))))
+
+
+def _row(kind, period=None, level=None, subject=None, amount=None, included=None, number=None, text=None,
+         text2=None, when=None, until=None):
+    """One branch of STATE, in its eleven columns (typed, so every branch lines up)."""
+    def typed(value, type_):
+        return cast(null(), type_) if value is None else value
+    return (literal(kind, String).label("kind"), typed(period, Date).label("period"),
+            typed(level, String).label("level"), typed(subject, String).label("subject"),
+            typed(amount, Money).label("amount"), typed(included, Money).label("included"),
+            typed(number, BigInteger).label("number"), typed(text, Text).label("text"),
+            typed(text2, Text).label("text2"), typed(when, UTCDateTime).label("at"),
+            typed(until, UTCDateTime).label("until"))
+
+
+STATE = union_all(
+    select(*_row("m", level=MEM.c.role, subject=MEM.c.id, number=MEM.c.pk, text=MEM.c.seat_type,
+                 when=MEM.c.created_at)).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS)),
+    select(*_row("k", subject=USE.c.idempotency_key, number=USE.c.pk, text=USE.c.request_hash,
+                 text2=USE.c.response)).where(USE.c.org_pk == _ORG_PK, USE.c.idempotency_key.in_(_KEYS)),
+    select(*_row("c", period=CNT.c.period_start, level=CNT.c.level, subject=CNT.c.subject, amount=CNT.c.spend,
+                 included=CNT.c.included, number=CNT.c.records))
+    .where(CNT.c.org_pk == _ORG_PK, CNT.c.period_start.in_(_PERIODS), _SUBJECTS),
+    select(*_row("l", level=LIM.c.level, subject=LIM.c.subject, amount=LIM.c.amount))
+    .where(LIM.c.org_pk == _ORG_PK, LIM.c.ended_on.is_(None),
+           or_(LIM.c.subject == "", LIM.c.subject.in_(_IDS),
+               LIM.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS))))),
+    select(*_row("n", period=NOTE.c.period_start, level=NOTE.c.level, subject=NOTE.c.subject,
+                 number=func.max(NOTE.c.threshold_pct)))
+    .where(NOTE.c.org_pk == _ORG_PK, NOTE.c.period_start.in_(_PERIODS),
+           or_(NOTE.c.subject == "", NOTE.c.subject.in_(_IDS),
+               NOTE.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS)))))
+    .group_by(NOTE.c.period_start, NOTE.c.level, NOTE.c.subject),
+)
+
+INSERT_USAGE = insert(USE).returning(USE.c.pk, sort_by_parameter_order=True)
+INSERT_CREDIT = insert(CRED)
+INSERT_COUNTER = insert(CNT)
+UPDATE_COUNTER = update(CNT).where(CNT.c.org_pk == bindparam("o_pk"), CNT.c.period_start == bindparam("o_period"),
+                                   CNT.c.level == bindparam("o_level"), CNT.c.subject == bindparam("o_subject")) \
+    .values(spend=bindparam("spend"), included=bindparam("included"), records=bindparam("records"))
+UPDATE_BALANCE = update(ORG).where(ORG.c.pk == bindparam("o_pk")).values(credit_balance=bindparam("balance"))
+INSERT_NOTIFICATION = insert(NOTE)
+
+
+@dataclass
+class MemberRow:
+    pk: int
+    id: str
+    role: str
+    seat_type: str
+    created_at: datetime
+    removed_at: datetime | None
+
+
+@dataclass
+class Counter:
+    spend: Decimal
+    included: Decimal
+    records: int
+    stored: bool  # a row exists (update) or not yet (insert)
+    changed: bool = False
+
+
+@dataclass
+class State:
+    """One organization's state for a set of usage records, read in one statement."""
+    members: dict[str, MemberRow] = field(default_factory=dict)
+    keys: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)  # key -> pk, hash, response
+    counters: dict[tuple[date, str, str], Counter] = field(default_factory=dict)
+    limits: dict[tuple[str, str], Decimal | None] = field(default_factory=dict)  # None: unlimited
+    notified: dict[tuple[date, str, str], int] = field(default_factory=dict)
+
+
+def org_row(session, org_id: str, lock: bool):
+    return session.execute(LOCK_ORG if lock else READ_ORG, {"org": org_id}).first()
+
+
+def state(session, org_pk: int, members: list[str], keys: list[str], periods: list[date]) -> State:
+    out = State()
+    rows = session.execute(STATE, {"org_pk": org_pk, "ids": members or [""], "keys": keys or [""],
+                                   "periods": periods or [date(1, 1, 1)]})
+    for kind, period, level, subject, amount, included, number, text, text2, when, until in rows:
+        if kind == "m":
+            out.members[subject] = MemberRow(number, subject, level, text, when, until)
+        elif kind == "k":
+            out.keys[subject] = (number, text, text2)
+        elif kind == "c":
+            out.counters[(period, level, subject)] = Counter(amount, included, number, True)
+        elif kind == "l":
+            out.limits[(level, subject)] = amount
+        else:
+            out.notified[(period, level, subject)] = number
+    return out
+
+
+def write(session, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
+          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None) -> list[int]:
+    """Write what a run of records did; returns the usage records' pks, in order.
+    ``credits`` and ``notes`` name their record by its position (``usage_index``)."""
+    if not usage:
+        return []
+    pks = list(session.execute(INSERT_USAGE, usage).scalars())
+    for rows in (credits, notes):
+        for row in rows:
+            row["usage_record_pk"] = pks[row.pop("usage_index")]
+    if credits:
+        session.execute(INSERT_CREDIT, credits)
+    new, old = [], []
+    for (period, level, subject), c in counters.items():
+        if not c.changed:
+            continue
+        values = {"spend": c.spend, "included": c.included, "records": c.records}
+        if c.stored:
+            old.append({"o_pk": org_pk, "o_period": period, "o_level": level, "o_subject": subject, **values})
+        else:
+            new.append({"org_pk": org_pk, "period_start": period, "level": level, "subject": subject, **values})
+            c.stored = True
+        c.changed = False
+    if old:
+        session.execute(UPDATE_COUNTER, old)
+    if new:
+        session.execute(INSERT_COUNTER, new)
+    if balance is not None:
+        session.execute(UPDATE_BALANCE, {"o_pk": org_pk, "balance": balance})
+    insert_notifications(session, notes)
+    return pks
+
+
+def insert_notifications(session, rows: list[dict]) -> None:
+    """Spend notifications the usage path sends (M3), written with Core: the
+    one place to hook for an outbox (the ORM's session events do not see these)."""
+    if rows:
+        session.execute(INSERT_NOTIFICATION, rows)
+        outbox.notified(session, rows)  # webhooks: the session events do not see Core inserts
