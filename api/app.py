@@ -1,13 +1,13 @@
 """The application factory.
 
     app = create_app()                       # defaults, then TARIFF_* env
-    app = create_app({"API_TOKEN": "..."})   # tests override anything
+    app = create_app({"DATABASE_URL": "..."})   # tests override anything
 
 Blueprints are listed in BLUEPRINTS as "module:attribute"; adding one is one
 line there. Use ``api.blueprint.Blueprint`` (Decimal JSON, problem+json
 errors), raise (``api.errors`` maps every error class to its problem), and
-guard with ``api.auth.guard_blueprint`` / ``api_token_required`` /
-``admin_token_required``.
+declare each view's scope with ``api.auth.requires("admin" | "service" |
+"member" | "read")`` (or ``api.auth.public``) right under ``@blp.route``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import logging
 from flask import Flask, request
 from werkzeug.utils import import_string
 
-from . import docs, errors
+from . import auth, docs, errors
 from .blueprint import Api
 from .config import build
 from .jsonio import DecimalJSONProvider
@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "tariff.api.decisions:blp",
     "tariff.api.policies:blp",
     "tariff.api.accounts:blp",
+    "tariff.api.sessions:blp",
 ]
 
 
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Api.ERROR_SCHEMA = ProblemSchema
     api = Api(app)
     errors.register(app)  # after Api: ours replace flask-smorest's handlers
+    auth.init_app(app, api)  # the bearer scheme; /v1 views without a declared scope need admin
 
     from .services import Services
     app.extensions["tariff"] = Services.create(app.config)  # may raise: no set to serve

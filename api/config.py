@@ -16,8 +16,7 @@ DEFAULTS = {
     "POLICIES_DIR": None,           # the policy set served and reloaded; None: ./policies, else the shipped set
     "FIXTURES_DIR": None,           # fixtures a set must pass to be served ("": none); None: ./fixtures if present
     "STATE_DIR": None,              # shared by the workers of one server (see api/policy_store.py)
-    "API_TOKEN": None,              # if set, /v1 endpoints except reload need it
-    "ADMIN_TOKEN": None,            # reload needs it; unset: reload is disabled (403)
+    "SECRET_KEY": None,             # signs member sessions; None: one made once and kept in the database
     "DECISION_LOG": "stdout",       # off | stdout | a file path
     "MAX_CONTENT_LENGTH": 1 * MiB,  # larger bodies get 413
     "MAX_BATCH": 1000,              # most decisions in one batch request
@@ -29,8 +28,7 @@ ENVIRONMENT = {
     "TARIFF_POLICIES": ("POLICIES_DIR", str),
     "TARIFF_FIXTURES": ("FIXTURES_DIR", str),
     "TARIFF_STATE_DIR": ("STATE_DIR", str),
-    "TARIFF_API_TOKEN": ("API_TOKEN", str),
-    "TARIFF_ADMIN_TOKEN": ("ADMIN_TOKEN", str),
+    "TARIFF_SECRET_KEY": ("SECRET_KEY", str),
     "TARIFF_DECISION_LOG": ("DECISION_LOG", str),
     "TARIFF_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
     "TARIFF_MAX_BATCH": ("MAX_BATCH", int),
@@ -55,7 +53,7 @@ def from_environment(environ=os.environ) -> dict:
     out = {}
     for name, (key, parse) in ENVIRONMENT.items():
         raw = environ.get(name)
-        if raw is None or raw == "" and key in ("API_TOKEN", "ADMIN_TOKEN", "STATE_DIR"):
+        if raw is None or raw == "" and key in ("SECRET_KEY", "STATE_DIR"):
             continue
         try:
             out[key] = parse(raw)
@@ -73,7 +71,11 @@ def build(test_config: dict | None, environ=os.environ) -> dict:
     for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH", "MAX_VALIDATE_FILES"):
         if not isinstance(config[key], int) or config[key] < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {config[key]!r}")
-    for key in ("API_TOKEN", "ADMIN_TOKEN"):
-        if config[key] is not None and (not isinstance(config[key], str) or len(config[key]) < 8):
-            raise ConfigError(f"{key} must be at least 8 characters")
+    for name in ("API_TOKEN", "ADMIN_TOKEN"):  # replaced by keys (tariff keys create): say so, never ignore
+        if config.get(name) or environ.get(f"TARIFF_{name}"):
+            raise ConfigError(f"TARIFF_{name} is no longer read: callers use keys; make one with "
+                              "`tariff keys create --scope admin`")
+    secret = config["SECRET_KEY"]
+    if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
+        raise ConfigError("SECRET_KEY (TARIFF_SECRET_KEY) must be at least 32 characters")
     return config

@@ -9,7 +9,7 @@ from flask import current_app
 
 from tariff.engine import InputError
 
-from .auth import guard_blueprint
+from .auth import requires
 from .blueprint import Blueprint
 from .errors import ApiError, input_problem
 from .jsonio import json_response, read_json
@@ -19,7 +19,6 @@ from .schemas.decisions import (BatchRequestSchema, BatchResponseSchema, Decisio
 from .services import services
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1/decisions", description="Billing decisions")
-guard_blueprint(blp)
 PROBLEMS = (400, 401, 413, 415, 422)
 
 
@@ -45,6 +44,7 @@ def _decide(svc, active, payload, explain: bool, lang: str) -> dict:
 
 
 @blp.route("", methods=["POST"])
+@requires("service")
 @blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": DecisionRequestSchema}}})
 @blp.response(200, DecisionSchema, headers={"Content-Language": {"schema": {"type": "string"},
@@ -65,6 +65,7 @@ def decide(explain: bool):
 
 
 @blp.route("/batch", methods=["POST"])
+@requires("service")
 @blp.arguments(ExplainQuerySchema, location="query", as_kwargs=True)
 @blp.arguments(BatchRequestSchema)
 @blp.response(200, BatchResponseSchema)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from .auth import public
 from .blueprint import Blueprint
 from .errors import ApiError
 from .schemas.health import HealthSchema, ReadySchema
@@ -12,6 +13,7 @@ blp = Blueprint("health", __name__, description="Liveness, readiness, metrics")
 
 
 @blp.route("/healthz")
+@public
 @blp.response(200, HealthSchema)
 def healthz():
     """The process is up."""
@@ -19,6 +21,7 @@ def healthz():
 
 
 @blp.route("/readyz")
+@public
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz():
@@ -31,6 +34,7 @@ def readyz():
 
 
 @blp.route("/metrics")
+@public
 @blp.response(200, content_type="text/plain", description="Prometheus text format",
               example="tariff_decisions_total{plan=\"seat_based\",outcome=\"allow\",reason=\"none\"} 1.0\n")
 def metrics():

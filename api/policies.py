@@ -1,7 +1,7 @@
 """GET /v1/policies, POST /v1/policies/validate, POST /v1/policies/reload."""
 from __future__ import annotations
 
-from .auth import admin_token_required, api_token_required
+from .auth import requires
 from .blueprint import Blueprint
 from .schemas.policies import (PoliciesSchema, ReloadRefusedSchema, ReloadSchema, ValidateRequestSchema,
                                ValidateResponseSchema)
@@ -17,7 +17,7 @@ def _plans(policy) -> list[dict]:
 
 
 @blp.route("", methods=["GET"])
-@api_token_required
+@requires("read")
 @blp.response(200, PoliciesSchema)
 @blp.problems(401)
 def show():
@@ -32,7 +32,7 @@ def show():
 
 
 @blp.route("/validate", methods=["POST"])
-@api_token_required
+@requires("admin")
 @blp.arguments(ValidateRequestSchema)
 @blp.response(200, ValidateResponseSchema)
 @blp.problems(400, 401, 413, 415, 422)
@@ -56,7 +56,7 @@ def _diff(old: dict, new: dict, modified: bool) -> dict:
 
 
 @blp.route("/reload", methods=["POST"])
-@admin_token_required
+@requires("admin")
 @blp.response(200, ReloadSchema)
 @blp.problems(401, 403, with_schema={409: (ReloadRefusedSchema, "the set on disk failed validation or its "
                                                                 "fixtures; the served set is unchanged")})

@@ -123,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plugins():
-    """Subcommands that live in their own modules (explain, diff)."""
+    """Subcommands that live in their own modules (explain, diff, keys)."""
     found = []
-    for name in ("tariff.cli.explain", "tariff.cli.diff"):
+    for name in ("tariff.cli.explain", "tariff.cli.diff", "tariff.cli.keys"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:

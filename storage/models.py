@@ -265,6 +265,9 @@ class Event(Base):
     decision: Mapped[str] = mapped_column(Text)
     request: Mapped[str | None] = mapped_column(Text, nullable=True)  # the engine request, for replays
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who called (issue 9's audit trail): the key's id and name; None: local mode or before keys.
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    key_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     __table_args__ = (Index("ix_events_org", "org_pk", "pk"),)
 
 
@@ -282,3 +285,31 @@ class IdempotentAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("scope", "idempotency_key"),
                       Index("ix_idempotent_answers_created", "created_at"))
+
+
+# -- trust (issue 9): API keys, the session signing secret, who made each event ------------
+
+class ApiKey(Base):
+    """A caller's key (storage/keys.py). Only the secret's sha256 is kept; the
+    secret itself is shown once, when the key is made. Revoked keys stay (the
+    audit trail names them), and their existence keeps the service out of
+    local mode."""
+    __tablename__ = "keys"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(16))  # admin | service | read
+    organization: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: every organization
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ServiceSecret(Base):
+    """Secrets every worker must share, made once (the member sessions'
+    signing key when TARIFF_SECRET_KEY is not set)."""
+    __tablename__ = "service_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+

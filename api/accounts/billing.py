@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from ..auth import requires
 from ..errors import ApiError
 from ..jsonio import json_response
 from . import schemas as S
@@ -13,6 +14,7 @@ PERIOD = re.compile(S.PERIOD)
 
 
 @blp.route("/organizations/<org_id>/invoices", methods=["GET"])
+@requires("read")
 @blp.response(200, S.InvoiceHeadSchema(many=True))
 @documented(body=False)
 def list_invoices(org_id):
@@ -21,6 +23,7 @@ def list_invoices(org_id):
 
 
 @blp.route("/organizations/<org_id>/invoices/<period>", methods=["GET"])
+@requires("read")
 @blp.response(200, S.InvoiceSchema)
 @documented(body=False)
 def get_invoice(org_id, period):
@@ -39,6 +42,7 @@ def get_invoice(org_id, period):
 
 
 @blp.route("/organizations/<org_id>/notifications", methods=["GET"])
+@requires("read")
 @blp.arguments(S.PeriodQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.SentNotificationSchema(many=True))
 @documented(body=False)
@@ -49,6 +53,7 @@ def list_notifications(org_id, period=None):
 
 
 @blp.route("/organizations/<org_id>/billing-run", methods=["POST"])
+@requires("admin")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.BillingRunSchema)
 @blp.response(200, S.BillingRunResultSchema, headers=REPLAYED)
@@ -65,6 +70,7 @@ def billing_run(body, org_id, idempotency_key=None):
 
 
 @blp.route("/billing-runs", methods=["POST"])
+@requires("admin")
 @blp.arguments(S.BillingRunSchema)
 @blp.response(200, S.BillingRunAllSchema)
 @documented()

@@ -13,7 +13,6 @@ from flask import current_app
 from tariff.storage import Ledger
 from tariff.storage.idempotency import is_replay
 
-from ..auth import guard_blueprint
 from ..blueprint import Blueprint
 from ..messages import decision_json
 from .schemas import RefusalProblemSchema
@@ -23,7 +22,6 @@ EXTENSION = "tariff.ledger"
 blp = Blueprint("accounts", __name__, url_prefix="/v1",
                 description="Accounts and ledger: organizations, members, seats, limits, credits, usage, "
                             "invoices, notifications, billing runs")
-guard_blueprint(blp)
 
 # The problems every ledger view can answer with, and those of a view with a body.
 COMMON = (401, 404, 422)

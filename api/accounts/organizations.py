@@ -1,6 +1,7 @@
 """Organizations, members, seats, limits and credits."""
 from __future__ import annotations
 
+from ..auth import requires
 from ..jsonio import json_response
 from ..messages import decision_json, request_language
 from . import schemas as S
@@ -8,6 +9,7 @@ from .blueprint import REPLAYED, answer, blp, documented, ledger, replayed_heade
 
 
 @blp.route("/organizations", methods=["POST"])
+@requires("admin")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.OrganizationCreateSchema)
 @blp.response(201, S.OrganizationCreatedSchema, headers=REPLAYED)
@@ -26,6 +28,7 @@ def create_organization(body, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>", methods=["GET"])
+@requires("read")
 @blp.response(200, S.OrganizationSchema)
 @documented(body=False)
 def get_organization(org_id):
@@ -34,6 +37,7 @@ def get_organization(org_id):
 
 
 @blp.route("/organizations/<org_id>", methods=["PATCH"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.OrganizationUpdateSchema)
 @blp.response(200, S.OrganizationSchema, headers=REPLAYED)
@@ -49,6 +53,7 @@ def update_organization(body, org_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/members", methods=["GET"])
+@requires("read")
 @blp.response(200, S.MemberSchema(many=True))
 @documented(body=False)
 def list_members(org_id):
@@ -57,6 +62,7 @@ def list_members(org_id):
 
 
 @blp.route("/organizations/<org_id>/members", methods=["POST"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.MemberCreateSchema)
 @blp.response(201, S.MemberSchema, headers=REPLAYED)
@@ -72,6 +78,7 @@ def add_member(body, org_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["GET"])
+@requires("read")
 @blp.response(200, S.MemberSchema)
 @documented(body=False)
 def get_member(org_id, member_id):
@@ -80,6 +87,7 @@ def get_member(org_id, member_id):
 
 
 @blp.route("/organizations/<org_id>/members/<member_id>", methods=["PATCH"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.MemberUpdateSchema)
 @blp.response(200, S.MemberChangedSchema, headers=REPLAYED)
@@ -96,6 +104,7 @@ def change_member(body, org_id, member_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/seats/add", methods=["POST"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.SeatsAddSchema)
 @blp.response(201, S.SeatResultSchema, headers=REPLAYED)
@@ -108,6 +117,7 @@ def add_seats(body, org_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/seats/remove", methods=["POST"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.SeatsRemoveSchema)
 @blp.response(200, S.SeatResultSchema, headers=REPLAYED)
@@ -121,6 +131,7 @@ def remove_seats(body, org_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/seats/changes", methods=["GET"])
+@requires("read")
 @blp.response(200, S.SeatChangeSchema(many=True))
 @documented(body=False)
 def list_seat_changes(org_id):
@@ -130,6 +141,7 @@ def list_seat_changes(org_id):
 
 
 @blp.route("/organizations/<org_id>/seats/changes/<int:change_id>/cancel", methods=["POST"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.ActorSchema)
 @blp.response(200, S.SeatResultSchema, headers=REPLAYED)
@@ -141,6 +153,7 @@ def cancel_seat_change(body, org_id, change_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["GET"])
+@requires("read")
 @blp.arguments(S.LimitListQuerySchema, location="query")
 @blp.response(200, S.LimitSchema(many=True))
 @documented(body=False)
@@ -150,6 +163,7 @@ def list_limits(query, org_id):
 
 
 @blp.route("/organizations/<org_id>/limits", methods=["PUT"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.LimitSetSchema)
 @blp.response(200, S.LimitSetResultSchema, headers=REPLAYED)
@@ -166,6 +180,7 @@ def set_limit(body, org_id, idempotency_key=None):
 
 
 @blp.route("/organizations/<org_id>/credits", methods=["GET"])
+@requires("read")
 @blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.CreditsSchema)
 @documented(body=False)
@@ -178,6 +193,7 @@ def credits(org_id, after=None, limit=100):
 
 
 @blp.route("/organizations/<org_id>/credits/purchases", methods=["POST"])
+@requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.CreditPurchaseSchema)
 @blp.response(201, S.CreditPurchaseResultSchema, headers=REPLAYED)

@@ -29,8 +29,11 @@ money = functools.partial(amount, example="12.5")
 
 
 def actor():
-    return fields.String(required=True, metadata={"description": "id of the member acting; the policy checks "
-                                                                 "their role", "example": "pat"})
+    from ..auth import Actor  # a member session's own member, whoever the body names
+    return Actor(required=True, metadata={"description": "id of the member acting; the policy checks their "
+                                                         "role. With a member session: the session's member "
+                                                         "(may be omitted; naming another member is 403)",
+                                          "example": "pat"})
 
 
 def cents(**kwargs):

@@ -56,6 +56,17 @@ def make_app(tmp_path):
 
 
 @pytest.fixture
+def make_key():
+    """``make_key(app, "service", organization="acme")``: a new key in the
+    app's database; returns its secret."""
+    from tariff.storage import keys
+
+    def make(app, scope="admin", organization=None, name=None):
+        return keys.create(app.extensions["tariff.ledger"].db, scope, organization, name)[1]
+    return make
+
+
+@pytest.fixture
 def app(make_app):
     return make_app()
 

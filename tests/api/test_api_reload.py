@@ -13,8 +13,9 @@ from tariff.cli.main import main
 ROOT = Path(__file__).resolve().parents[2]
 
 URL = "/v1/policies/reload"
-TOKEN = "admin-token-for-tests"
-ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+# No key exists in these apps: local mode, and the test client calls from
+# loopback, as an admin. Keys and scopes are tested below and in test_api_auth.
+ADMIN: dict = {}
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def write_case(path, name, given, expect):
 
 @pytest.fixture
 def admin_app(make_app, policy_copy, fixture_dir):
-    return make_app(ADMIN_TOKEN=TOKEN, POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir))
+    return make_app(POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir))
 
 
 def version(client):
@@ -46,17 +47,24 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
-def test_reload_is_disabled_without_an_admin_token(client):
-    response = client.post(URL)
+def test_reload_needs_the_admin_scope(admin_app, make_key):
+    service = make_key(admin_app, "service")
+    response = admin_app.test_client().post(URL, headers={"Authorization": f"Bearer {service}"})
     assert response.status_code == 403
-    assert response.get_json()["code"] == "reload_disabled"
-    assert client.post(URL, headers={"Authorization": "Bearer anything-at-all"}).status_code == 403
+    assert response.get_json()["code"] == "scope_insufficient"
+    admin = make_key(admin_app, "admin")
+    assert admin_app.test_client().post(URL, headers={"Authorization": f"Bearer {admin}"}).status_code == 200
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token-xx", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer",
-                                    f"bearer  {TOKEN[:-1]}"])
-def test_a_missing_or_wrong_token_is_a_bare_401(admin_app, header):
-    headers = {} if header is None else {"Authorization": header}
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token-xx", "Basic {admin}", "Bearer {admin}x", "Bearer",
+                                    "bearer  {admin_cut}", "Bearer {revoked}"])
+def test_a_missing_or_wrong_key_is_a_bare_401(admin_app, make_key, header):
+    from tariff.storage import keys
+    admin = make_key(admin_app, "admin")
+    revoked = make_key(admin_app, "admin")
+    keys.revoke(admin_app.extensions["tariff.ledger"].db, revoked.split("_")[1])
+    headers = {} if header is None else {"Authorization": header.format(admin=admin, admin_cut=admin[:-1],
+                                                                         revoked=revoked)}
     response = admin_app.test_client().post(URL, headers=headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -144,7 +152,7 @@ def test_a_broken_fixture_file_refuses_the_reload(admin_app, fixture_dir):
 
 def test_a_reload_reaches_every_worker(make_app, policy_copy, fixture_dir, tmp_path):
     """Two apps sharing one state directory stand for two gunicorn workers."""
-    config = dict(ADMIN_TOKEN=TOKEN, POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir),
+    config = dict(POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir),
                   STATE_DIR=str(tmp_path / "shared"))
     one, two = make_app(**config).test_client(), make_app(**config).test_client()
     old = version(two)
@@ -158,7 +166,7 @@ def test_a_reload_reaches_every_worker(make_app, policy_copy, fixture_dir, tmp_p
 
 def test_a_worker_started_later_serves_the_last_good_set_not_the_directory(make_app, policy_copy, fixture_dir,
                                                                            tmp_path):
-    config = dict(ADMIN_TOKEN=TOKEN, POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir),
+    config = dict(POLICIES_DIR=str(policy_copy), FIXTURES_DIR=str(fixture_dir),
                   STATE_DIR=str(tmp_path / "shared"))
     first = make_app(**config).test_client()
     edit(policy_copy / "rules" / "spend_limits.yaml", "rules:", "# reviewed\nrules:")

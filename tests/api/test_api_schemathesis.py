@@ -26,7 +26,7 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30"))
 # at exit: collecting the suite writes nothing into the working tree.
 _HOME = tempfile.mkdtemp(prefix="tariff-schemathesis-")
 atexit.register(shutil.rmtree, _HOME, True)
-app = create_app({"FIXTURES_DIR": "", "DECISION_LOG": "off", "API_TOKEN": None, "ADMIN_TOKEN": None,
+app = create_app({"FIXTURES_DIR": "", "DECISION_LOG": "off",
                   "MAX_BATCH": 50, "STATE_DIR": os.path.join(_HOME, "state"),
                   "DATABASE_URL": f"sqlite:///{os.path.join(_HOME, 'ledger.sqlite3')}"})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS, PER_CLIENT, WORKERS = 16, 500, 4
-ADMIN = "admin-token-server-test"
 
 
 def free_port() -> int:
@@ -42,10 +41,11 @@ def server(tmp_path_factory):
     shutil.copytree(ROOT / "policies", policies)
     port = free_port()
     log = open(tmp / "server.log", "w+")
-    env = {**os.environ, "TARIFF_POLICIES": str(policies), "TARIFF_FIXTURES": "", "TARIFF_ADMIN_TOKEN": ADMIN,
+    env = {**os.environ, "TARIFF_POLICIES": str(policies), "TARIFF_FIXTURES": "",
            "TARIFF_DECISION_LOG": str(tmp / "decisions.jsonl"),
            "TARIFF_DATABASE_URL": f"sqlite:///{tmp / 'ledger.sqlite3'}"}
-    for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
+    # No key at first: local mode (loopback, no key needed); the reload test makes one.
+    for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN", "TARIFF_ADMIN_TOKEN"):
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
                                 str(port), "--workers", str(WORKERS)], cwd=ROOT, env=env, stdout=log,
@@ -65,7 +65,7 @@ def server(tmp_path_factory):
             process.kill()
             pytest.fail("the server did not become ready within 60 s")
         time.sleep(0.2)
-    yield {"base": base, "process": process, "log": log, "policies": policies, "tmp": tmp}
+    yield {"base": base, "process": process, "log": log, "policies": policies, "tmp": tmp, "env": env}
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
@@ -173,7 +173,11 @@ def test_16_concurrent_clients_get_every_answer_right(server):
 def test_a_reload_reaches_every_worker(server):
     base = server["base"]
     old = requests.get(base + "/readyz", timeout=5).json()["policy_version"]
-    assert requests.post(base + "/v1/policies/reload", timeout=30).status_code == 401
+    made = subprocess.run([sys.executable, "-m", "tariff.cli.main", "keys", "create", "--scope", "admin"], cwd=ROOT,
+                          env=server["env"], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    ADMIN = made.stdout.strip().splitlines()[-1]  # the secret, once, on the last line
+    assert requests.post(base + "/v1/policies/reload", timeout=30).status_code == 401  # every worker: a key exists
     path = server["policies"] / "rules" / "spend_limits.yaml"
     path.write_text("# reviewed\n" + path.read_text())
     r = requests.post(base + "/v1/policies/reload", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
@@ -189,4 +193,5 @@ def test_a_reload_reaches_every_worker(server):
     path.write_text("rules: [unclosed\n")
     r = requests.post(base + "/v1/policies/reload", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
     assert r.status_code == 409 and r.json()["code"] == "policy_invalid"
-    assert {requests.get(base + "/v1/policies", timeout=5).json()["version"] for _ in range(100)} == {new}
+    assert {requests.get(base + "/v1/policies", headers={"Authorization": f"Bearer {ADMIN}"},
+                         timeout=5).json()["version"] for _ in range(100)} == {new}

@@ -218,13 +218,18 @@ def test_invoices_notifications_and_the_billing_run(client):
     assert everyone.status_code == 200 and everyone.get_json()["organizations"] == []
 
 
-def test_the_api_token_guards_the_ledger(migrated_url, tmp_path):
+def test_keys_guard_the_ledger(migrated_url, tmp_path):
     from tariff.api import create_app
+    from tariff.storage import Database, keys
     app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                      "STATE_DIR": str(tmp_path / "s"), "DATABASE_URL": migrated_url, "API_TOKEN": "secret-token"})
+                      "STATE_DIR": str(tmp_path / "s"), "DATABASE_URL": migrated_url})
     client = app.test_client()
-    assert client.get("/v1/organizations/acme").status_code == 401
-    assert client.get("/v1/organizations/acme", headers={"Authorization": "Bearer secret-token"}).status_code == 404
+    assert client.get("/v1/organizations/acme").status_code == 404  # no key yet: local mode, from loopback
+    database = Database(migrated_url)
+    _, secret = keys.create(database, "service")
+    database.dispose()
+    assert client.get("/v1/organizations/acme").status_code == 401  # a key exists: every caller needs one
+    assert client.get("/v1/organizations/acme", headers={"Authorization": f"Bearer {secret}"}).status_code == 404
 
 
 def test_every_ledger_operation_is_documented(client):

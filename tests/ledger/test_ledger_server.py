@@ -56,7 +56,7 @@ class Server:
         env = {**os.environ, "TARIFF_DATABASE_URL": database_url, "TARIFF_FIXTURES": "",
                "TARIFF_DECISION_LOG": "off", "TARIFF_POLICIES": str(REPO_ROOT / "policies"),
                "TARIFF_STATE_DIR": str(tmp / f"state-{self.port}")}
-        for name in ("PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
+        for name in ("PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN", "TARIFF_ADMIN_TOKEN"):
             env.pop(name, None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),

@@ -1,0 +1,161 @@
+"""API keys: made, listed, revoked, and checked on every request.
+
+    key, secret = keys.create(db, scope="service", organization="acme", name="backend")
+    keys.authenticate(db, secret)        # the Key, or None (unknown, malformed or revoked)
+
+A secret is ``tk_<key id>_<43 random url-safe characters>`` (256 bits). Only
+its sha256 is stored: a leaked database yields no usable secret, and a
+high-entropy secret needs no slow hash. The key id inside the secret finds
+the row; the digests are then compared in constant time (hmac.compare_digest),
+against a dummy digest when no row matches, so an unknown id costs the same.
+
+Scopes, from most to least (``RANKS``): ``admin`` (everything; never bound to
+an organization), ``service`` (one organization or all), ``read`` (read-only,
+always one organization). Revoked keys are kept: the audit trail names them,
+and once any key has existed the service is out of local mode for good
+(``any_exist``).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from . import inputs
+from .db import Database
+from .errors import InvalidInput, NotFound
+from .models import ApiKey
+
+SCOPES = ("admin", "service", "read")
+PREFIX = "tk_"
+SECRET = re.compile(r"^tk_(k[0-9a-f]{16})_[A-Za-z0-9_-]{43}$")
+_DUMMY = hashlib.sha256(b"no such key").hexdigest()
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    name: str
+    scope: str
+    organization: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def json(self) -> dict:
+        return {"id": self.id, "name": self.name, "scope": self.scope, "organization": self.organization,
+                "created_at": self.created_at.isoformat(),
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+
+def _key(row: ApiKey) -> Key:
+    return Key(row.id, row.name, row.scope, row.organization, row.created_at, row.revoked_at)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def check(scope: str, organization: str | None, name: str | None) -> None:
+    """What a new key may be; InvalidInput naming the field."""
+    if scope not in SCOPES:
+        raise InvalidInput.field("scope", f"must be one of {', '.join(SCOPES)}")
+    if scope == "admin" and organization is not None:
+        raise InvalidInput.field("organization", "an admin key acts for every organization; omit it")
+    if scope == "read" and organization is None:
+        raise InvalidInput.field("organization", "a read key is for one organization; name it")
+    if organization is not None:
+        inputs.check_id(organization, "organization")
+    if name is not None and not 1 <= len(name) <= 200:
+        raise InvalidInput.field("name", "from 1 to 200 characters")
+
+
+def create(db: Database, scope: str, organization: str | None = None, name: str | None = None,
+           now: datetime | None = None) -> tuple[Key, str]:
+    """A new key and its secret (shown once: only its digest is kept)."""
+    check(scope, organization, name)
+    key_id = "k" + secrets.token_hex(8)
+    secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(id=key_id, name=name or f"{scope} key", scope=scope, organization=organization,
+                 secret_sha256=digest(secret), created_at=now or _now())
+    with db.write() as session:
+        session.add(row)
+    return _key(row), secret
+
+
+def list_all(db: Database) -> list[Key]:
+    with db.read() as session:
+        return [_key(row) for row in session.execute(select(ApiKey).order_by(ApiKey.pk)).scalars()]
+
+
+def get(db: Database, key_id: str) -> Key:
+    with db.read() as session:
+        row = session.execute(select(ApiKey).where(ApiKey.id == key_id)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no key {key_id!r}", "key_not_found")
+        return _key(row)
+
+
+def revoke(db: Database, key_id: str, now: datetime | None = None) -> Key:
+    """Revoke a key (at once, for every worker: each request reads it). Revoking
+    a revoked key changes nothing and answers it as it is."""
+    with db.write() as session:
+        row = session.execute(select(ApiKey).where(ApiKey.id == key_id).with_for_update()).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no key {key_id!r}", "key_not_found")
+        if row.revoked_at is None:
+            row.revoked_at = now or _now()
+        return _key(row)
+
+
+def authenticate(db: Database, secret: str) -> Key | None:
+    """The live key whose secret this is; None for anything else (constant-time comparison)."""
+    match = SECRET.match(secret)
+    row = None
+    if match:
+        with db.read() as session:
+            row = session.execute(select(ApiKey).where(ApiKey.id == match.group(1))).scalar_one_or_none()
+    stored = row.secret_sha256 if row is not None else _DUMMY
+    same = hmac.compare_digest(digest(secret).encode(), stored.encode())
+    if row is None or not same or row.revoked_at is not None:
+        return None
+    return _key(row)
+
+
+def is_live(db: Database, key_id: str) -> bool:
+    """The key exists and is not revoked (a member session's issuer)."""
+    with db.read() as session:
+        revoked = session.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
+    return revoked is not None and revoked[0] is None
+
+
+def any_exist(db: Database) -> bool:
+    with db.read() as session:
+        return session.execute(select(ApiKey.pk).limit(1)).first() is not None
+
+
+def shared_secret(db: Database, name: str) -> str:
+    """A secret every worker shares, made by the first to ask and kept in the
+    database (the member sessions' signing key when none is configured)."""
+    from sqlalchemy.exc import IntegrityError
+    from .models import ServiceSecret
+    with db.read() as session:
+        row = session.get(ServiceSecret, name)
+        if row is not None:
+            return row.value
+    try:
+        with db.write() as session:
+            if session.get(ServiceSecret, name) is None:
+                session.add(ServiceSecret(name=name, value=secrets.token_urlsafe(48), created_at=_now()))
+    except IntegrityError:  # another worker made it first: theirs is the one
+        pass
+    with db.read() as session:
+        return session.get(ServiceSecret, name).value
