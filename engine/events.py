@@ -127,6 +127,10 @@ EVENT_TYPES = _table(
               charges=("seat_upgrade",), changes=("change_seat_type",)),
     EventType("limit_change", required={"level": LEVEL, "limit": LIMIT}, facts=LIMIT_CHANGE, changes=("set_limit",)),
     EventType("credit_purchase", required={"amount": AMOUNT}, facts=CREDIT_PURCHASE, changes=("add_credits",)),
+    # An automatic top-up set, changed or ended: "when the balance falls below
+    # X, buy `amount`". Each purchase it makes is a credit_purchase in turn.
+    EventType("auto_top_up_change", required={"amount": AMOUNT}, facts=CREDIT_PURCHASE,
+              changes=("set_auto_top_up",)),
     EventType("disable_usage_billing"),
     EventType("period_start", acting_member=False, charges=("period_seats",)),
     EventType("renewal", acting_member=False, term=ENDED, needs=("organization.seats",), facts=RENEWAL,

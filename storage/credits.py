@@ -11,10 +11,15 @@ from sqlalchemy import select
 
 from tariff.engine import money
 
-from . import idempotency, requests, views
+from . import idempotency, pages, requests, views
 from .errors import InvalidInput
 from .models import CreditEntry, Member, Organization
 from .unit_of_work import Books, UnitOfWork
+
+
+# Entry kinds that add credits (a purchase by an owner; an automatic top-up,
+# storage/top_ups.py); ``consumption`` takes them.
+BOUGHT = ("purchase", "auto_top_up")
 
 
 def purchase(books: Books, org_id: str, *, actor: str, amount: Decimal, idempotency_key: str | None = None) -> dict:
@@ -51,7 +56,7 @@ def _result(entry: CreditEntry, member_id: str, replayed: bool) -> dict:
 def append(uow: UnitOfWork, org: Organization, kind: str, amount: Decimal, member: Member | None,
            usage_record=None) -> CreditEntry:
     """Append to the credit ledger and move the balance beside it."""
-    signed = amount if kind == "purchase" else -amount
+    signed = amount if kind in BOUGHT else -amount
     org.credit_balance = org.credit_balance + signed
     entry = CreditEntry(org_pk=org.pk, kind=kind, amount=signed, balance_after=org.credit_balance,
                         member_pk=member.pk if member else None, usage_record=usage_record, created_at=uow.now)
@@ -59,11 +64,11 @@ def append(uow: UnitOfWork, org: Organization, kind: str, amount: Decimal, membe
     return entry
 
 
-def entries(books: Books, org_id: str, after: int | None = None, limit: int = 100) -> list[dict]:
+def entries(books: Books, org_id: str, cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the credit book, oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
         query = select(CreditEntry, Member.id).outerjoin(Member, Member.pk == CreditEntry.member_pk) \
-            .where(CreditEntry.org_pk == org.pk).order_by(CreditEntry.pk).limit(limit)
-        if after is not None:
-            query = query.where(CreditEntry.pk > after)
-        return [views.credit_entry(entry, member_id) for entry, member_id in uow.session.execute(query)]
+            .where(CreditEntry.org_pk == org.pk)
+        rows = uow.session.execute(pages.after(query, CreditEntry.pk, cursor, int, limit)).all()
+        return pages.page(rows, limit, lambda row: row[0].pk, lambda row: views.credit_entry(*row))

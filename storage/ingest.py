@@ -25,7 +25,7 @@ from typing import Callable
 
 from tariff.engine import TOKEN_CLASSES, UNLIMITED, Decision, InputError, money, periods
 
-from . import idempotency, lean
+from . import idempotency, lean, top_ups
 from .errors import Conflict, DatabaseUnavailable, InvalidInput, LedgerError, NotFound
 from .unit_of_work import Books, UnitOfWork
 from .views import TOKEN_COLUMNS, iso
@@ -319,12 +319,17 @@ class Run:
 
     def flush(self) -> None:
         """Write every record taken so far; each recorded outcome gets its id."""
+        consumed = self.balance_moved
         pks = lean.write(self.uow.session, self.org.pk, self.usage, self.credits, self.notes,
                          self.state.counters, self.balance if self.balance_moved else None)
         for outcome, pk in zip(self.recorded, pks):
             outcome.pk = pk
             outcome.answer["usage"]["id"] = pk
         self.usage, self.credits, self.notes, self.recorded, self.balance_moved = [], [], [], [], False
+        if consumed:  # credits went down: an automatic top-up buys in this same transaction
+            bought = top_ups.top_up_if_due(self.uow, self.org.pk)
+            if bought is not None:
+                self.balance = bought.balance_after
 
 
 # -- the batch ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from tariff.engine import money, periods
 
-from . import requests, views
+from . import pages, requests, views
 from .errors import NotFound
 from .models import Charge, Invoice, InvoiceLine, Member, Organization, UsageRecord
 from .unit_of_work import Books, UnitOfWork
@@ -133,8 +133,12 @@ def get(books: Books, org_id: str, period: date) -> dict:
         return _view(org, draft_head, draft)
 
 
-def list_issued(books: Books, org_id: str) -> list[dict]:
+def list_issued(books: Books, org_id: str, cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the invoices issued, by period (the cursor is the last invoice's pk:
+    one invoice per organization and period, issued in period order)."""
     with books.read() as uow:
         org = uow.org(org_id)
-        rows = uow.session.execute(select(Invoice).where(Invoice.org_pk == org.pk).order_by(Invoice.period_start))
-        return [{"organization": org.id, **head(invoice)} for invoice in rows.scalars()]
+        query = select(Invoice).where(Invoice.org_pk == org.pk)
+        rows = list(uow.session.execute(pages.after(query, Invoice.pk, cursor, int, limit)).scalars())
+        return pages.page(rows, limit, lambda invoice: invoice.pk,
+                          lambda invoice: {"organization": org.id, **head(invoice)})

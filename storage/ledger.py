@@ -17,7 +17,8 @@ from typing import Callable
 
 from tariff.engine import Evaluator
 
-from . import billing, credits, idempotency, ingest, invoices, limits, members, organizations, seats, summary, usage
+from . import (billing, credits, idempotency, ingest, invoices, limits, members, organizations, seats, summary,
+               top_ups, usage)
 from .db import Database
 from .unit_of_work import Books, utc_now
 
@@ -52,11 +53,14 @@ class Ledger:
     # organizations and members
     create_organization = _forward(organizations.create)
     get_organization = _forward(organizations.get)
+    list_organizations = _forward(organizations.list_page)
     update_organization = _forward(organizations.update)
     add_member = _forward(members.add)
     get_member = _forward(members.get)
     list_members = _forward(members.list_all)
     change_member = _forward(members.change)
+    remove_member = _forward(members.remove)
+    transfer_primary_owner = _forward(members.transfer_owner)
     # seats
     add_seats = _forward(seats.add)
     remove_seats = _forward(seats.remove)
@@ -66,6 +70,9 @@ class Ledger:
     set_limit = _forward(limits.set_limit)
     list_limits = _forward(limits.list_all)
     purchase_credits = _forward(credits.purchase)
+    get_auto_top_up = _forward(top_ups.get)
+    set_auto_top_up = _forward(top_ups.put)
+    end_auto_top_up = _forward(top_ups.delete)
     list_credit_entries = _forward(credits.entries)
     # usage, the month to date, notifications
     authorize_usage = _forward(usage.authorize)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tariff.engine import money
 
-from . import idempotency, inputs, repository as repo, requests, views
+from . import idempotency, inputs, pages, repository as repo, requests, views
 from .errors import Conflict
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
@@ -47,12 +47,49 @@ def _need_free_seat(uow: UnitOfWork, org: Organization, seat_type: str) -> None:
 
 def get(books: Books, org_id: str, member_id: str) -> dict:
     with books.read() as uow:
-        return views.member(uow.member(uow.org(org_id), member_id))
+        return views.member(uow.member(uow.org(org_id), member_id, removed=True))
 
 
-def list_all(books: Books, org_id: str) -> list[dict]:
+def list_all(books: Books, org_id: str, *, removed: bool = False, cursor: str | None = None,
+             limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the members, by id; with ``removed``, the removed ones too."""
     with books.read() as uow:
-        return [views.member(m) for m in repo.members(uow.session, uow.org(org_id))]
+        query = repo.members_query(uow.org(org_id), removed=removed)
+        rows = list(uow.session.execute(pages.after(query, Member.id, cursor, str, limit)).scalars())
+        return pages.page(rows, limit, lambda m: m.id, views.member)
+
+
+def remove(books: Books, org_id: str, member_id: str, *, actor: str, idempotency_key: str | None = None) -> dict:
+    """Remove a member (the policy's ``member_removal``, by the actor's role):
+    their seat is free at once; their usage, charges and invoice lines stay,
+    and their id is not given again. The primary owner is not removed: the
+    role is transferred first."""
+    with books.write() as uow:
+        org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "members.remove", idempotency_key, member=member_id, actor=actor)
+        if once.replay is not None:
+            return once.replay
+        member = uow.member(org, member_id)
+        uow.permit(org, who, {"type": "member_removal", "target_role": member.role})
+        member.removed_at = member.updated_at = uow.now
+        return once.keep(views.member(member))
+
+
+def transfer_owner(books: Books, org_id: str, *, actor: str, to: str, idempotency_key: str | None = None) -> dict:
+    """Hand the primary owner's role to another current member (the policy's
+    ``owner_transfer``: only the primary owner can); the former primary owner
+    stays an owner. Answers both members as they are now."""
+    with books.write() as uow:
+        org, who = uow.acting(org_id, actor)
+        once = idempotency.Once(uow, org.id, "members.transfer_owner", idempotency_key, actor=actor, to=to)
+        if once.replay is not None:
+            return once.replay
+        target = uow.member(org, to)
+        decision = uow.permit(org, who, {"type": "owner_transfer", "target_role": target.role})
+        if any(item["change"] == "transfer_primary_owner" for item in decision.changes):
+            who.role, target.role = "owner", who.role
+            who.updated_at = target.updated_at = uow.now
+        return once.keep({"primary_owner": views.member(target), "previous": views.member(who)})
 
 
 def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str | None = None,

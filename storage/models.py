@@ -87,6 +87,9 @@ class Member(Base):
     seat_type: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the member is removed: the row stays for their usage, charges
+    # and invoice lines; the seat is free and the id is not given again.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     __table_args__ = (UniqueConstraint("org_pk", "id"), Index("ix_members_org_seat_type", "org_pk", "seat_type"))
 
 
@@ -122,6 +125,21 @@ class CreditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     usage_record: Mapped[UsageRecord | None] = relationship()
     __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"), Index("ix_credit_entries_org", "org_pk", "pk"))
+
+
+class AutoTopUp(Base):
+    """An organization's automatic top-up of credits: when a usage takes the
+    balance below ``below``, buy ``amount`` in the same transaction, as the
+    owner who set it (the policy decides each purchase), at most
+    ``monthly_cap`` in a billing period. One per organization."""
+    __tablename__ = "auto_top_ups"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"), unique=True)
+    below: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    monthly_cap: Mapped[Decimal] = mapped_column(Money)
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.pk"))  # who set it: the purchases are theirs
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UsageRecord(Base):

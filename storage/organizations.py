@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tariff.engine import money, periods
 
-from . import idempotency, inputs, requests, views
+from . import idempotency, inputs, pages, requests, views
 from .errors import Conflict, InvalidInput
 from .models import Member, Organization
 from .seats import apply_addition
@@ -85,6 +85,14 @@ def _check_seats(plan, seats: dict[str, int], primary_owner: dict) -> str:
 def _extra_usage_not_on(plan_id: str) -> InvalidInput:
     return InvalidInput.field("extra_usage", f"plan {plan_id} bills all usage; extra usage is for seat-based "
                                              "plans (P2)")
+
+
+def list_page(books: Books, cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of every organization, by id (billing staff)."""
+    with books.read() as uow:
+        rows = list(uow.session.execute(pages.after(select(Organization), Organization.id, cursor, str, limit))
+                    .scalars())
+        return pages.page(rows, limit, lambda org: org.id, uow.view_org)
 
 
 def get(books: Books, org_id: str) -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tariff.engine import UNLIMITED
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .models import Limit, Member, Notification, Organization, SpendCounter
 
 
@@ -39,20 +39,38 @@ def get_member(session: Session, org: Organization, member_id: str) -> Member:
     return member
 
 
-def actor(session: Session, org: Organization, member_id: str, path: str = "actor") -> Member:
-    """The member acting (whose role the policy checks)."""
-    member = find_member(session, org, member_id)
-    if member is None:
-        raise InvalidInput.field(path, f"no member {member_id!r} in organization {org.id!r}", "unknown_actor")
+def current_member(session: Session, org: Organization, member_id: str) -> Member:
+    """A member who has not been removed (changes; a removed member's row is history)."""
+    member = get_member(session, org, member_id)
+    if member.removed_at is not None:
+        raise Conflict(f"member {member_id!r} was removed from organization {org.id!r}", "member_removed")
     return member
 
 
-def members(session: Session, org: Organization) -> list[Member]:
-    return list(session.execute(select(Member).where(Member.org_pk == org.pk).order_by(Member.id)).scalars())
+def actor(session: Session, org: Organization, member_id: str, path: str = "actor") -> Member:
+    """The member acting (whose role the policy checks); a removed member acts no more."""
+    member = find_member(session, org, member_id)
+    if member is None or member.removed_at is not None:
+        gone = "no" if member is None else "removed"
+        raise InvalidInput.field(path, f"{gone} member {member_id!r} in organization {org.id!r}", "unknown_actor")
+    return member
+
+
+def members_query(org: Organization, *, removed: bool = False):
+    """The organization's members; with ``removed``, the removed ones too."""
+    query = select(Member).where(Member.org_pk == org.pk)
+    return query if removed else query.where(Member.removed_at.is_(None))
+
+
+def members(session: Session, org: Organization, *, removed: bool = False) -> list[Member]:
+    """The organization's members by id (all of them: billing runs, summaries)."""
+    return list(session.execute(members_query(org, removed=removed).order_by(Member.id)).scalars())
 
 
 def assigned_seats(session: Session, org: Organization) -> dict[str, int]:
-    rows = session.execute(select(Member.seat_type, func.count()).where(Member.org_pk == org.pk)
+    """Seats held by current members (a removed member's seat is free)."""
+    rows = session.execute(select(Member.seat_type, func.count())
+                           .where(Member.org_pk == org.pk, Member.removed_at.is_(None))
                            .group_by(Member.seat_type))
     return {seat_type: count for seat_type, count in rows}
 

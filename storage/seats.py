@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tariff.engine import money
 
-from . import idempotency, inputs, repository as repo, requests, views
+from . import idempotency, inputs, pages, repository as repo, requests, views
 from .errors import Conflict, NotFound
 from .models import Member, Organization, SeatChange
 from .unit_of_work import Books, UnitOfWork
@@ -53,13 +53,15 @@ def remove(books: Books, org_id: str, *, actor: str, count: int, seat_type: str 
         return once.keep(result(uow, org, change))
 
 
-def changes(books: Books, org_id: str) -> list[dict]:
+def changes(books: Books, org_id: str, cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the seat changes, oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
-        rows = uow.session.execute(select(SeatChange).where(SeatChange.org_pk == org.pk)
-                                   .order_by(SeatChange.pk)).scalars()
+        query = select(SeatChange).where(SeatChange.org_pk == org.pk)
+        rows = list(uow.session.execute(pages.after(query, SeatChange.pk, cursor, int, limit)).scalars())
         names = dict(uow.session.execute(select(Member.pk, Member.id).where(Member.org_pk == org.pk)).all())
-        return [views.seat_change(change, names, list(change.charges)) for change in rows]
+        return pages.page(rows, limit, lambda change: change.pk,
+                          lambda change: views.seat_change(change, names, list(change.charges)))
 
 
 def cancel(books: Books, org_id: str, change_id: int, *, actor: str, idempotency_key: str | None = None) -> dict:

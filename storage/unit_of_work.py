@@ -136,8 +136,12 @@ class UnitOfWork:
         """The member acting, whose role the policy checks."""
         return repo.actor(self.session, org, member_id)
 
-    def member(self, org: Organization, member_id: str) -> Member:
-        return repo.get_member(self.session, org, member_id)
+    def member(self, org: Organization, member_id: str, *, removed: bool = False) -> Member:
+        """A current member (409 member_removed for a removed one); with
+        ``removed``, a removed member too (reading their history)."""
+        if removed:
+            return repo.get_member(self.session, org, member_id)
+        return repo.current_member(self.session, org, member_id)
 
     # -- applying a decision ---------------------------------------------------
 

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from tariff.engine import Decision, periods
 
-from . import ingest, views
+from . import ingest, pages, views
 from .errors import InvalidInput
 from .models import Member, Notification, UsageRecord
 from .unit_of_work import Books
@@ -134,26 +134,28 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
 
 
 def list_records(books: Books, org_id: str, *, member: str | None = None, period: date | None = None,
-                 after: int | None = None, limit: int = 100) -> list[dict]:
+                 cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the usage recorded, oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
         query = select(UsageRecord, Member.id).join(Member, Member.pk == UsageRecord.member_pk) \
-            .where(UsageRecord.org_pk == org.pk).order_by(UsageRecord.pk).limit(limit)
+            .where(UsageRecord.org_pk == org.pk)
         if member is not None:
-            query = query.where(UsageRecord.member_pk == uow.member(org, member).pk)
+            query = query.where(UsageRecord.member_pk == uow.member(org, member, removed=True).pk)
         if period is not None:
             query = query.where(UsageRecord.period_start == periods.period_start(period))
-        if after is not None:
-            query = query.where(UsageRecord.pk > after)
-        return [views.usage(row, member_id) for row, member_id in uow.session.execute(query)]
+        rows = uow.session.execute(pages.after(query, UsageRecord.pk, cursor, int, limit)).all()
+        return pages.page(rows, limit, lambda row: row[0].pk, lambda row: views.usage(*row))
 
 
-def notifications(books: Books, org_id: str, period: date | None = None) -> list[dict]:
-    """Spend notifications sent (M3), oldest first."""
+def notifications(books: Books, org_id: str, period: date | None = None, cursor: str | None = None,
+                  limit: int = pages.DEFAULT_LIMIT) -> dict:
+    """A page of the spend notifications sent (M3), oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
         query = select(Notification, Member.id).outerjoin(Member, Member.pk == Notification.member_pk) \
-            .where(Notification.org_pk == org.pk).order_by(Notification.pk)
+            .where(Notification.org_pk == org.pk)
         if period is not None:
             query = query.where(Notification.period_start == periods.period_start(period))
-        return [views.notification(note, member_id) for note, member_id in uow.session.execute(query)]
+        rows = uow.session.execute(pages.after(query, Notification.pk, cursor, int, limit)).all()
+        return pages.page(rows, limit, lambda row: row[0].pk, lambda row: views.notification(*row))

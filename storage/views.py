@@ -45,7 +45,7 @@ def organization(org: Organization, prepaid: bool, assigned: dict[str, int]) -> 
 
 def member(m: Member) -> dict:
     return {"id": m.id, "name": m.name, "email": m.email, "role": m.role, "seat_type": m.seat_type,
-            "created_at": iso(m.created_at)}
+            "created_at": iso(m.created_at), "removed_at": iso(m.removed_at)}
 
 
 def limit(row: Limit) -> dict:

@@ -15,11 +15,12 @@ PERIOD = re.compile(S.PERIOD)
 
 @blp.route("/organizations/<org_id>/invoices", methods=["GET"])
 @requires("read")
-@blp.response(200, S.InvoiceHeadSchema(many=True))
+@blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.page_of(S.InvoiceHeadSchema))
 @documented(body=False)
-def list_invoices(org_id):
-    """Issued invoices, oldest first."""
-    return json_response(ledger().list_invoices(org_id))
+def list_invoices(org_id, cursor=None, limit=100):
+    """A page of the issued invoices, oldest first."""
+    return json_response(ledger().list_invoices(org_id, cursor=cursor, limit=limit))
 
 
 @blp.route("/organizations/<org_id>/invoices/<period>", methods=["GET"])
@@ -43,13 +44,13 @@ def get_invoice(org_id, period):
 
 @blp.route("/organizations/<org_id>/notifications", methods=["GET"])
 @requires("read")
-@blp.arguments(S.PeriodQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, S.SentNotificationSchema(many=True))
+@blp.arguments(S.PeriodPageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.page_of(S.SentNotificationSchema))
 @documented(body=False)
-def list_notifications(org_id, period=None):
+def list_notifications(org_id, period=None, cursor=None, limit=100):
     """Spend notifications sent (M3): each threshold of each limit at most
     once per period; filter by period (YYYY-MM)."""
-    return json_response(ledger().list_notifications(org_id, _period(period)))
+    return json_response(ledger().list_notifications(org_id, _period(period), cursor=cursor, limit=limit))
 
 
 @blp.route("/organizations/<org_id>/billing-run", methods=["POST"])

@@ -27,6 +27,16 @@ def create_organization(body, idempotency_key=None):
     return json_response(out, 201, headers=replayed_headers(out))
 
 
+@blp.route("/organizations", methods=["GET"])
+@requires("admin")
+@blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.page_of(S.OrganizationSchema))
+@documented(body=False)
+def list_organizations(cursor=None, limit=100):
+    """A page of every organization, by id (billing staff)."""
+    return json_response(ledger().list_organizations(cursor=cursor, limit=limit))
+
+
 @blp.route("/organizations/<org_id>", methods=["GET"])
 @requires("read")
 @blp.response(200, S.OrganizationSchema)
@@ -54,11 +64,12 @@ def update_organization(body, org_id, idempotency_key=None):
 
 @blp.route("/organizations/<org_id>/members", methods=["GET"])
 @requires("read")
-@blp.response(200, S.MemberSchema(many=True))
+@blp.arguments(S.MemberListQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.page_of(S.MemberSchema))
 @documented(body=False)
-def list_members(org_id):
-    """Every member, by id."""
-    return json_response(ledger().list_members(org_id))
+def list_members(org_id, removed=False, cursor=None, limit=100):
+    """A page of the members, by id; with `removed=true`, the removed ones too."""
+    return json_response(ledger().list_members(org_id, removed=removed, cursor=cursor, limit=limit))
 
 
 @blp.route("/organizations/<org_id>/members", methods=["POST"])
@@ -103,6 +114,38 @@ def change_member(body, org_id, member_id, idempotency_key=None):
     return json_response(out, headers=replayed_headers(out))
 
 
+@blp.route("/organizations/<org_id>/members/<member_id>/remove", methods=["POST"])
+@requires("member")
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.ActorSchema)
+@blp.response(200, S.MemberSchema, headers=REPLAYED)
+@documented(403, 409, refusal=True)
+def remove_member(body, org_id, member_id, idempotency_key=None):
+    """Remove a member: their seat is free at once; their usage, charges and
+    invoice lines stay, and the id is not given again.
+
+    Decided by the policy's `member_removal` on the actor's role: owners and
+    the primary owner remove anyone but the primary owner (whose role is
+    transferred first), admins remove admins and members.
+    """
+    out = ledger().remove_member(org_id, member_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
+
+
+@blp.route("/organizations/<org_id>/owner-transfer", methods=["POST"])
+@requires("member")
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.OwnerTransferSchema)
+@blp.response(200, S.OwnerTransferredSchema, headers=REPLAYED)
+@documented(403, 409, refusal=True)
+def transfer_primary_owner(body, org_id, idempotency_key=None):
+    """Make another current member the primary owner; the former primary
+    owner stays an owner. Only the primary owner can (the policy's
+    `owner_transfer`)."""
+    out = ledger().transfer_primary_owner(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
+
+
 @blp.route("/organizations/<org_id>/seats/add", methods=["POST"])
 @requires("member")
 @blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
@@ -132,12 +175,13 @@ def remove_seats(body, org_id, idempotency_key=None):
 
 @blp.route("/organizations/<org_id>/seats/changes", methods=["GET"])
 @requires("read")
-@blp.response(200, S.SeatChangeSchema(many=True))
+@blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, S.page_of(S.SeatChangeSchema))
 @documented(body=False)
-def list_seat_changes(org_id):
+def list_seat_changes(org_id, cursor=None, limit=100):
     """Every seat change with its charges: initial seats, additions, removals
     (applied or scheduled), seat type changes, renewals."""
-    return json_response(ledger().list_seat_changes(org_id))
+    return json_response(ledger().list_seat_changes(org_id, cursor=cursor, limit=limit))
 
 
 @blp.route("/organizations/<org_id>/seats/changes/<int:change_id>/cancel", methods=["POST"])
@@ -184,12 +228,52 @@ def set_limit(body, org_id, idempotency_key=None):
 @blp.arguments(S.PageQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.CreditsSchema)
 @documented(body=False)
-def credits(org_id, after=None, limit=100):
-    """The credit balance and the credit ledger (purchases, consumption), oldest first."""
+def credits(org_id, cursor=None, limit=100):
+    """The credit balance and a page of the credit ledger (purchases,
+    consumption), oldest first."""
     book = ledger()
     balance = book.get_organization(org_id)["credit_balance"]
-    return json_response({"credit_balance": balance,
-                          "entries": book.list_credit_entries(org_id, after=after, limit=limit)})
+    page = book.list_credit_entries(org_id, cursor=cursor, limit=limit)
+    return json_response({"credit_balance": balance, "entries": page["items"], "next": page["next"]})
+
+
+@blp.route("/organizations/<org_id>/credits/auto-top-up", methods=["GET"])
+@requires("read")
+@blp.response(200, S.AutoTopUpSchema)
+@documented(body=False)
+def get_auto_top_up(org_id):
+    """The automatic top-up of credits, if one is set, and what it bought this period."""
+    return json_response(ledger().get_auto_top_up(org_id))
+
+
+@blp.route("/organizations/<org_id>/credits/auto-top-up", methods=["PUT"])
+@requires("member")
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.AutoTopUpSetSchema)
+@blp.response(200, S.AutoTopUpSchema, headers=REPLAYED)
+@documented(403, 409, refusal=True)
+def set_auto_top_up(body, org_id, idempotency_key=None):
+    """Set an automatic top-up: when a usage takes the balance below `below`,
+    buy `amount` in the same transaction, at most `monthly_cap` a period.
+
+    Owners and the primary owner, on prepaid plans (the policy's
+    `auto_top_up_change`); each purchase is decided again as a credit purchase
+    of the owner who set it. A balance already below `below` buys at once.
+    """
+    out = ledger().set_auto_top_up(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
+
+
+@blp.route("/organizations/<org_id>/credits/auto-top-up/end", methods=["POST"])
+@requires("member")
+@blp.arguments(S.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.ActorSchema)
+@blp.response(200, S.AutoTopUpSchema, headers=REPLAYED)
+@documented(403, 409, refusal=True)
+def end_auto_top_up(body, org_id, idempotency_key=None):
+    """End the automatic top-up (the same owners who may set it)."""
+    out = ledger().end_auto_top_up(org_id, idempotency_key=idempotency_key, **body)
+    return json_response(out, headers=replayed_headers(out))
 
 
 @blp.route("/organizations/<org_id>/credits/purchases", methods=["POST"])

@@ -18,7 +18,7 @@ from tariff.engine import inputs as edge
 from tariff.engine.schema import Day
 from tariff.storage import inputs
 
-from ..schemas.common import ProblemSchema, Strict, money as amount
+from ..schemas.common import PageQuerySchema, ProblemSchema, Strict, money as amount, page_of  # noqa: F401 (S.page_of)
 from ..schemas.decisions import DecisionSchema
 
 ID = {"validate": validate.Regexp(inputs.ID, error=inputs.ID_RULE)}
@@ -89,6 +89,16 @@ class MemberUpdateSchema(Strict):
     seat_type = fields.String(metadata={"description": "S7: decided by the policy; a dearer seat is charged"})
 
 
+class OwnerTransferSchema(Strict):
+    actor = actor()
+    to = fields.String(required=True, metadata={"description": "the current member who becomes primary owner",
+                                                "example": "ana"})
+
+
+class MemberListQuerySchema(PageQuerySchema):
+    removed = fields.Boolean(load_default=False, metadata={"description": "include removed members"})
+
+
 class SeatsAddSchema(Strict):
     actor = actor()
     count = fields.Integer(strict=True, required=True, validate=validate.Range(1, 1_000_000))
@@ -120,6 +130,27 @@ class CreditPurchaseSchema(Strict):
     amount = Money(required=True, validate=validate.Range(min=Decimal("0.01")))
 
 
+class AutoTopUpSetSchema(Strict):
+    actor = actor()
+    below = Money(required=True, validate=validate.Range(min=Decimal("0")),
+                  metadata={"description": "buy when a usage takes the balance below this"})
+    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01")),
+                   metadata={"description": "credits bought each time"})
+    monthly_cap = Money(required=True, validate=validate.Range(min=Decimal("0.01")),
+                        metadata={"description": "at most this much bought automatically in a billing period"})
+
+
+class AutoTopUpSchema(Strict):
+    enabled = fields.Boolean(required=True)
+    below = nullable_money(required=True)
+    amount = nullable_money(required=True)
+    monthly_cap = nullable_money(required=True)
+    set_by = fields.String(required=True, allow_none=True,
+                           metadata={"description": "the owner the purchases are decided for"})
+    bought_this_period = money(required=True)
+    updated_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
 class IdempotencyHeaderSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header is fine
@@ -149,11 +180,9 @@ class UsageRecordSchema(Strict):
     occurred_at = fields.AwareDateTime(validate=edge.check_day, metadata={"description": "when the usage happened (default: now)"})
 
 
-class UsageListQuerySchema(Strict):
+class UsageListQuerySchema(PageQuerySchema):
     member = fields.String()
     period = fields.String(validate=validate.Regexp(PERIOD), metadata={"example": "2026-04"})
-    after = fields.Integer(validate=edge.INT64, metadata={"description": "id of the last record seen"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
 class AsOfQuerySchema(Strict):
@@ -164,9 +193,8 @@ class PeriodQuerySchema(Strict):
     period = fields.String(validate=validate.Regexp(PERIOD), metadata={"example": "2026-04"})
 
 
-class PageQuerySchema(Strict):
-    after = fields.Integer(validate=edge.INT64)
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+class PeriodPageQuerySchema(PageQuerySchema, PeriodQuerySchema):
+    pass
 
 
 class LimitListQuerySchema(Strict):
@@ -187,6 +215,8 @@ class MemberSchema(Strict):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     seat_type = fields.String(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
+    removed_at = fields.String(required=True, allow_none=True,
+                               metadata={"format": "date-time", "description": "set once the member is removed"})
 
 
 class OrganizationSchema(Strict):
@@ -243,6 +273,11 @@ class MemberChangedSchema(MemberSchema):
     seat_change = fields.Nested(SeatChangeSchema, metadata={"description": "when the seat type changed"})
 
 
+class OwnerTransferredSchema(Strict):
+    primary_owner = fields.Nested(MemberSchema, required=True)
+    previous = fields.Nested(MemberSchema, required=True, metadata={"description": "now an owner"})
+
+
 class SeatResultSchema(Strict):
     organization = fields.Nested(OrganizationSchema, required=True)
     seat_change = fields.Nested(SeatChangeSchema, required=True)
@@ -269,7 +304,7 @@ class LimitSetResultSchema(LimitSchema):
 
 class CreditEntrySchema(Strict):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["purchase", "consumption"]))
+    kind = fields.String(required=True, validate=validate.OneOf(["purchase", "auto_top_up", "consumption"]))
     amount = money(required=True, metadata={"description": "positive for a purchase, negative for consumption"})
     balance_after = money(required=True)
     member = fields.String(required=True, allow_none=True)
@@ -286,6 +321,8 @@ class CreditPurchaseResultSchema(Strict):
 class CreditsSchema(Strict):
     credit_balance = nullable_money(required=True)
     entries = fields.List(fields.Nested(CreditEntrySchema), required=True)
+    next = fields.String(required=True, allow_none=True,
+                         metadata={"description": "the cursor of the next page of entries; null on the last"})
 
 
 # A usage record's count of every token class (the engine's TOKEN_CLASSES).

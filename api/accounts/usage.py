@@ -58,12 +58,12 @@ def record_usage(body, org_id, idempotency_key):
 
 @blp.route("/organizations/<org_id>/usage", methods=["GET"])
 @blp.arguments(S.UsageListQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, S.UsageSchema(many=True))
+@blp.response(200, S.page_of(S.UsageSchema))
 @documented(body=False)
-def list_usage(org_id, member=None, period=None, after=None, limit=100):
-    """Usage records, oldest first: filter by member and period (YYYY-MM);
-    page with `after` (the last id seen)."""
-    return json_response(ledger().list_usage(org_id, member=member, period=_period(period), after=after,
+def list_usage(org_id, member=None, period=None, cursor=None, limit=100):
+    """A page of the usage records, oldest first: filter by member and period
+    (YYYY-MM); the next page from `cursor` (the `next` of this one)."""
+    return json_response(ledger().list_usage(org_id, member=member, period=_period(period), cursor=cursor,
                                              limit=limit))
 
 

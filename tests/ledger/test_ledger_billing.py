@@ -38,7 +38,7 @@ def test_a1_the_month_closes_with_an_invoice_line_per_member(ledger, new_org, cl
                      ("seat_fee", None, "540", "540.00", 1)]
     assert invoice["total"] == "540.02" == head["total"]
     assert sum(Decimal(l["amount"]) for l in invoice["lines"]) == Decimal(invoice["total"])
-    assert ledger.list_invoices("acme")[-1] == {"organization": "acme", **head}
+    assert ledger.list_invoices("acme")["items"][-1] == {"organization": "acme", **head}
 
 
 def test_the_run_is_idempotent_and_catches_up(ledger, new_org, clock):
@@ -49,7 +49,7 @@ def test_the_run_is_idempotent_and_catches_up(ledger, new_org, clock):
                                      "2026-06-01"]
     again = ledger.run_billing("acme", date(2026, 7, 15))
     assert again["closed_periods"] == [] and again["invoices"] == [] and again["renewals"] == []
-    assert len(ledger.list_invoices("acme")) == 6
+    assert len(ledger.list_invoices("acme")["items"]) == 6
 
 
 def test_self_serve_periods_close_without_an_invoice(ledger, new_org, clock):
@@ -121,7 +121,7 @@ def test_r1_legacy_chat_code_moves_everyone_to_the_enterprise_seat(ledger, new_o
     org = run["organization_state"]
     assert org["plan"] == "enterprise_self_serve" and org["seats"] == {"enterprise": 5}
     assert org["hipaa_seats"] == 0 and org["credit_balance"] == "10"
-    assert {m["id"]: m["seat_type"] for m in ledger.list_members("acme")} == {
+    assert {m["id"]: m["seat_type"] for m in ledger.list_members("acme")["items"]} == {
         "ana": "enterprise", "ben": "enterprise", "pat": "enterprise"}
     assert record(ledger, "after").usage["seat_type"] == "enterprise"
 
@@ -134,7 +134,7 @@ def test_r2_seat_based_moves_to_usage_based_enterprise(ledger, new_org, clock):
     org = run["organization_state"]
     assert org["plan"] == "enterprise_sales_assisted" and org["seats"] == {"enterprise": 3}
     assert org["extra_usage"] is False
-    assert {m["seat_type"] for m in ledger.list_members("acme")} == {"enterprise"}
+    assert {m["seat_type"] for m in ledger.list_members("acme")["items"]} == {"enterprise"}
     again = ledger.run_billing("acme", date(2027, 1, 1))
     assert again["renewals"] == []
 
@@ -165,7 +165,7 @@ def test_p1_seat_based_seats_are_charged_each_period_not_a_year_upfront(ledger, 
     assert added["seat_change"]["charged"] == "40"
     clock.set(2026, 6, 1)
     ledger.run_billing("acme", date(2026, 6, 1))
-    fees = [c for c in ledger.list_seat_changes("acme") if c["kind"] == "period_fee"]
+    fees = [c for c in ledger.list_seat_changes("acme")["items"] if c["kind"] == "period_fee"]
     # Feb..Jun starts: 2 standard x 40 + 1 premium x 150 = 230; from May, 3 x 40 + 150 = 270.
     assert [(c["effective_on"], c["charged"]) for c in fees] == [
         ("2026-02-01", "230"), ("2026-03-01", "230"), ("2026-04-01", "230"), ("2026-05-01", "270"),

@@ -55,7 +55,7 @@ def test_credits_never_go_more_than_one_charge_below_zero(ledger, new_org, datab
     assert len(recorded) == 4 and len(blocked) == N - 4  # 1.00, 0.70, 0.40, 0.10 -> -0.20
     assert {r.decision.reasons[0]["code"] for r in blocked} == {"credits_exhausted"}
     assert ledger.get_organization("acme")["credit_balance"] == "-0.2"
-    for entry in ledger.list_credit_entries("acme"):
+    for entry in ledger.list_credit_entries("acme")["items"]:
         if entry["kind"] == "consumption":  # every charge was taken while the balance was above zero
             assert Decimal(entry["balance_after"]) - Decimal(entry["amount"]) > 0
 

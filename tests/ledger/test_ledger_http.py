@@ -76,7 +76,7 @@ def test_errors_are_problems(client, acme):
 
 
 def test_members(client, acme):
-    assert [m["id"] for m in client.get(f"{acme}/members").get_json()] == ["ana", "ben", "pat"]
+    assert [m["id"] for m in client.get(f"{acme}/members").get_json()["items"]] == ["ana", "ben", "pat"]
     assert client.get(f"{acme}/members/ana").get_json()["role"] == "member"
     full = client.post(f"{acme}/members", json={"actor": "pat", "id": "cy"})
     ok = client.post(f"{acme}/members", json={"actor": "pat", "id": "dee"})
@@ -114,7 +114,7 @@ def test_seats_add_and_refused_removal_with_the_decision(client, acme):
     assert problem["decision"]["reasons"][0]["message"]  # for the end user, in French
     scheduled = client.post(f"{acme}/seats/remove", json={"actor": "pat", "count": 1, "at_renewal": True})
     assert scheduled.status_code == 200 and scheduled.get_json()["seat_change"]["status"] == "scheduled"
-    changes = client.get(f"{acme}/seats/changes").get_json()
+    changes = client.get(f"{acme}/seats/changes").get_json()["items"]
     assert [c["kind"] for c in changes] == ["initial", "add", "remove"]
     cancel = client.post(f"{acme}/seats/changes/{changes[-1]['id']}/cancel", json={"actor": "pat"})
     assert cancel.status_code == 200 and cancel.get_json()["seat_change"]["status"] == "cancelled"
@@ -170,7 +170,7 @@ def test_usage_record_replay_block_and_summary(client, acme):
     summary = client.get(f"{acme}/usage/summary").get_json()
     assert summary["credit_balance"] == "-2" and summary["spend"] == "10"
     assert {m["id"]: m["spend"] for m in summary["members"]} == {"ana": "10", "ben": "0", "pat": "0"}
-    assert [u["idempotency_key"] for u in client.get(f"{acme}/usage?member=ana").get_json()] == ["u1", "u2"]
+    assert [u["idempotency_key"] for u in client.get(f"{acme}/usage?member=ana").get_json()["items"]] == ["u1", "u2"]
 
 
 def test_usage_needs_its_key_and_valid_tokens(client, acme):
@@ -199,7 +199,7 @@ def test_invoices_notifications_and_the_billing_run(client):
     assert draft["status"] == "draft" and draft["total"] == "10.00"
     # pat joined after that month and used nothing in it: no line
     assert [(l["member"], l["amount"]) for l in draft["lines"]] == [("ana", "10.00")]
-    notes = client.get(f"/v1/organizations/acme/notifications?period={previous}").get_json()
+    notes = client.get(f"/v1/organizations/acme/notifications?period={previous}").get_json()["items"]
     assert [n["threshold_pct"] for n in notes] == [50, 80, 100]
     future = client.post("/v1/organizations/acme/billing-run", json={"date": add_months(TODAY, 1).isoformat()})
     assert future.status_code == 422 and list(future.get_json()["errors"]) == ["date"]
@@ -208,7 +208,8 @@ def test_invoices_notifications_and_the_billing_run(client):
     assert run.get_json()["closed_through"] == last_month.isoformat()
     issued = client.get(f"/v1/organizations/acme/invoices/{previous}").get_json()
     assert issued["status"] == "issued" and issued["total"] == "10.00"
-    assert [i["number"] for i in client.get("/v1/organizations/acme/invoices").get_json()][-1] == f"acme-{previous}"
+    invoices = client.get("/v1/organizations/acme/invoices").get_json()["items"]
+    assert invoices[-1]["number"] == f"acme-{previous}"
     assert client.get(f"/v1/organizations/acme/invoices/{month}").get_json()["total"] == "5.00"  # the open month
     late = usage(client, "late", occurred_at=when)
     assert late.status_code == 409 and late.get_json()["code"] == "period_closed"

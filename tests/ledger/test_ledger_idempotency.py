@@ -55,13 +55,13 @@ def test_every_operation_that_moves_money_or_state_happens_once_per_key(client):
 
     twice(client, "post", f"{acme}/members", {"actor": "pat", "id": "ana"}, "mem-1",
           {"actor": "pat", "id": "ben"}, status=201)
-    assert [m["id"] for m in client.get(f"{acme}/members").get_json()] == ["ana", "pat"]
+    assert [m["id"] for m in client.get(f"{acme}/members").get_json()["items"]] == ["ana", "pat"]
 
     added = twice(client, "post", f"{acme}/seats/add", {"actor": "pat", "count": 2}, "seats-1",
                   {"actor": "pat", "count": 3}, status=201)
     assert added["organization"]["seats"] == {"enterprise": 6}
     assert client.get(acme).get_json()["seats"] == {"enterprise": 6}
-    changes = client.get(f"{acme}/seats/changes").get_json()
+    changes = client.get(f"{acme}/seats/changes").get_json()["items"]
     assert [c["kind"] for c in changes] == ["initial", "add"] and changes[-1]["charged"] == added[
         "seat_change"]["charged"]
 
@@ -72,7 +72,7 @@ def test_every_operation_that_moves_money_or_state_happens_once_per_key(client):
 
     scheduled = twice(client, "post", f"{acme}/seats/remove", {"actor": "pat", "count": 1, "at_renewal": True},
                       "remove-1", {"actor": "pat", "count": 2, "at_renewal": True})
-    assert [c["kind"] for c in client.get(f"{acme}/seats/changes").get_json()] == ["initial", "add", "remove"]
+    assert [c["kind"] for c in client.get(f"{acme}/seats/changes").get_json()["items"]] == ["initial", "add", "remove"]
     change_id = scheduled["seat_change"]["id"]
     twice(client, "post", f"{acme}/seats/changes/{change_id}/cancel", {"actor": "pat"}, "cancel-1",
           {"actor": "ana"})
@@ -117,7 +117,7 @@ def test_seat_type_changes_and_hipaa_seats_once_per_key(client):
     assert {c["kind"] for c in hipaa["seat_change"]["charges"]} == {"seat_fee", "hipaa_addon"}
     org = client.get(acme).get_json()
     assert org["seats"] == {"chat": 2, "chat_code": 2} and org["hipaa_seats"] == 1
-    kinds = [c["kind"] for c in client.get(f"{acme}/seats/changes").get_json()]
+    kinds = [c["kind"] for c in client.get(f"{acme}/seats/changes").get_json()["items"]]
     assert kinds.count("type_change") == 1 and kinds.count("add") == 1
 
 

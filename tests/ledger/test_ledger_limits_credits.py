@@ -85,7 +85,7 @@ def test_c3_owners_buy_credits_and_the_balance_moves(ledger, new_org):
         ledger.purchase_credits("acme", actor="ana", amount=Decimal("10"))
     assert refused.value.code == "role_not_allowed" and refused.value.decision.resume == [{"action": "ask_owner"}]
     assert ledger.get_organization("acme")["credit_balance"] == "100.01"
-    entries = ledger.list_credit_entries("acme")
+    entries = ledger.list_credit_entries("acme")["items"]
     assert [(e["kind"], e["amount"], e["balance_after"], e["member"]) for e in entries] == [
         ("purchase", "100", "100", "pat"), ("purchase", "0.01", "100.01", "pat")]
 
@@ -112,6 +112,6 @@ def test_credits_consumed_by_usage_are_in_the_ledger(ledger, new_org):
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("12"))
     usage = record(ledger, "u1").usage
-    entries = ledger.list_credit_entries("acme")
+    entries = ledger.list_credit_entries("acme")["items"]
     assert [(e["kind"], e["amount"], e["balance_after"], e["usage_id"], e["member"]) for e in entries[1:]] == [
         ("consumption", "-5", "7", usage["id"], "ana")]

@@ -15,7 +15,7 @@ def test_creating_an_organization_charges_its_seats_for_the_term(ledger, new_org
     assert org["seats"] == {"enterprise": 5} and org["seats_assigned"] == {"enterprise": 1}
     assert org["renewal_date"] == "2027-01-01"
     assert org["primary_owner"]["role"] == "primary_owner"
-    [initial] = ledger.list_seat_changes("acme")
+    [initial] = ledger.list_seat_changes("acme")["items"]
     assert initial["kind"] == "initial" and initial["effective_on"] == "2026-01-01"
     assert initial["charges"] == [{"kind": "seat_fee", "item": "enterprise", "quantity": 5, "unit_price": "60",
                                    "months": 12, "amount": "3600", "period_start": "2026-01-01"}]
@@ -26,7 +26,7 @@ def test_hipaa_seats_are_charged_the_add_on(ledger, new_org):
             hipaa_seats=2, owner_seat_type="chat", members=())
     org = ledger.get_organization("acme")
     assert org["hipaa_seats"] == 2
-    lines = [c for change in ledger.list_seat_changes("acme") for c in change["charges"]]
+    lines = [c for change in ledger.list_seat_changes("acme")["items"] for c in change["charges"]]
     assert {(c["kind"], c["item"], c["quantity"], c["amount"]) for c in lines} == {
         ("seat_fee", "chat", 2, "720"), ("seat_fee", "chat", 2, "720"), ("hipaa_addon", "chat", 2, "120"),
         ("seat_fee", "chat_code", 1, "1080")}
@@ -71,7 +71,7 @@ def test_members_occupy_seats(ledger, new_org):
     assert error.value.code == "no_free_seat"
     ledger.add_seats("acme", actor="pat", count=1)
     assert ledger.add_member("acme", actor="pat", id="ben")["seat_type"] == "enterprise"
-    assert [m["id"] for m in ledger.list_members("acme")] == ["ana", "ben", "pat"]
+    assert [m["id"] for m in ledger.list_members("acme")["items"]] == ["ana", "ben", "pat"]
 
 
 def test_member_ids_are_unique_per_organization(ledger, new_org):
@@ -104,7 +104,7 @@ def test_who_may_add_members_is_the_policys(ledger, new_org):
     with pytest.raises(Refused) as error:
         ledger.add_member("acme", actor="pat", id="w", role="primary_owner")
     policy_refusal("primary_owner_is_transferred", "ask_primary_owner")(error)
-    assert {m["id"] for m in ledger.list_members("acme")} == {"pat", "ana", "ada", "z"}
+    assert {m["id"] for m in ledger.list_members("acme")["items"]} == {"pat", "ana", "ada", "z"}
 
 
 def test_member_changes_allowed_by_the_policy_are_audited(ledger, new_org):

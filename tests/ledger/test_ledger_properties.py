@@ -56,11 +56,11 @@ def test_any_sequence_keeps_the_books_equal(ledger, database, clock, plan, ops):
             clock.when += timedelta(days=op[1])
             ledger.run_billing(org, clock().date())
     assert check_ledger(database, org) == []
-    usage = ledger.list_usage(org, limit=1000)
+    usage = ledger.list_usage(org, limit=1000)["items"]
     if plan == "enterprise_self_serve":
         assert Decimal(ledger.get_organization(org)["credit_balance"]) == bought - sum(
             Decimal(u["billed"]) for u in usage)
-    for head in ledger.list_invoices(org):
+    for head in ledger.list_invoices(org)["items"]:
         invoice = ledger.get_invoice(org, date.fromisoformat(head["period_start"]))
         assert sum(Decimal(line["amount"]) for line in invoice["lines"]) == Decimal(invoice["total"])
         for line in invoice["lines"]:

@@ -72,7 +72,7 @@ def test_a_removal_scheduled_for_renewal_applies_before_the_new_term_is_charged(
     run = ledger.run_billing("acme", date(2027, 1, 1))
     assert run["renewals"][0]["charged"] == str(3 * 60 * 12)
     assert run["organization_state"]["seats"] == {"enterprise": 3}
-    changes = {c["id"]: c for c in ledger.list_seat_changes("acme")}
+    changes = {c["id"]: c for c in ledger.list_seat_changes("acme")["items"]}
     assert changes[scheduled["id"]]["status"] == "applied"
 
 
@@ -85,7 +85,7 @@ def test_a_scheduled_removal_that_no_longer_fits_fails_alone(ledger, new_org, cl
     run = ledger.run_billing("acme", date(2027, 1, 1))
     assert run["organization_state"]["seats"] == {"enterprise": 4}
     assert run["renewals"][0]["charged"] == str(4 * 60 * 12)
-    failed = {c["id"]: c for c in ledger.list_seat_changes("acme")}[scheduled["id"]]
+    failed = {c["id"]: c for c in ledger.list_seat_changes("acme")["items"]}[scheduled["id"]]
     assert failed["status"] == "failed" and failed["detail"]["code"] == "seats_in_use"
 
 

@@ -133,14 +133,14 @@ def record(base, key, member, tokens):
 
 
 def all_usage(base) -> list[dict]:
-    out, after = [], None
+    out, cursor = [], None
     while True:
         page = requests.get(f"{base}/v1/organizations/acme/usage", timeout=60,
-                            params={"limit": 1000, **({"after": after} if after else {})}).json()
-        if not page:
+                            params={"limit": 1000, **({"cursor": cursor} if cursor else {})}).json()
+        out += page["items"]
+        cursor = page["next"]
+        if cursor is None:
             return out
-        out += page
-        after = page[-1]["id"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

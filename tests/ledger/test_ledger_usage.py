@@ -32,7 +32,7 @@ def test_a_record_is_priced_at_api_rates_and_kept(ledger, new_org):
     assert out.usage["tokens"] == {"input": 1234, "output": 567, "cache_write_5m": 89, "cache_write_1h": 10,
                                       "cache_read": 4321}
     assert out.usage["period_start"] == "2026-04-01" and out.usage["seat_type"] == "enterprise"
-    assert ledger.list_usage("acme") == [out.usage]
+    assert ledger.list_usage("acme")["items"] == [out.usage]
 
 
 def test_a_retry_returns_the_first_result_and_never_charges_twice(ledger, new_org, clock):
@@ -43,7 +43,7 @@ def test_a_retry_returns_the_first_result_and_never_charges_twice(ledger, new_or
     again = record(ledger, "same")
     assert again.replayed is True and again.answer == first.answer
     assert ledger.get_organization("acme")["credit_balance"] == "5"
-    assert len(ledger.list_usage("acme")) == 1
+    assert len(ledger.list_usage("acme")["items"]) == 1
 
 
 def test_a_key_reused_for_different_usage_is_a_conflict(ledger, new_org):
@@ -106,13 +106,13 @@ def test_m3_each_threshold_is_notified_once_per_period(ledger, new_org, clock):
     for i in range(4):  # spend 5, 10, 15, 20 of 20
         sent.append([n["threshold_pct"] for n in record(ledger, f"a{i}").decision.notifications])
     assert sent == [[], [50], [], [80, 100]]
-    notes = ledger.list_notifications("acme")
+    notes = ledger.list_notifications("acme")["items"]
     assert [(n["level"], n["threshold_pct"], n["spend"], n["limit"]) for n in notes] == [
         ("organization", 50, "10", "20"), ("organization", 80, "20", "20"), ("organization", 100, "20", "20")]
     clock.set(2026, 5, 2)  # a new period: spend and notifications start again
     assert [n["threshold_pct"] for n in record(ledger, "b0", tokens={"input": 2_000_000}).decision
             .notifications] == [50]
-    assert len(ledger.list_notifications("acme", period=datetime(2026, 5, 2).date())) == 1
+    assert len(ledger.list_notifications("acme", period=datetime(2026, 5, 2).date())["items"]) == 1
 
 
 def test_s5_a_chat_seat_cannot_use_claude_code(ledger, new_org):
@@ -184,7 +184,7 @@ def test_usage_dated_before_its_member_existed_is_refused_naming_occurred_at(led
         record(ledger, "early", occurred_at=datetime(2026, 4, 10, 11, 59, tzinfo=timezone.utc))
     assert error.value.code == "before_member" and "occurred_at" in error.value.errors
     assert record(ledger, "on-time", occurred_at=datetime(2026, 4, 10, 12, tzinfo=timezone.utc)).recorded
-    assert [u["idempotency_key"] for u in ledger.list_usage("acme")] == ["on-time"]
+    assert [u["idempotency_key"] for u in ledger.list_usage("acme")["items"]] == ["on-time"]
 
 
 def test_bad_usage_names_its_field_and_keeps_nothing(ledger, new_org):
@@ -197,7 +197,7 @@ def test_bad_usage_names_its_field_and_keeps_nothing(ledger, new_org):
     assert "event.product" in error.value.errors
     with pytest.raises(NotFound):
         record(ledger, "z", member="zoe")
-    assert ledger.list_usage("acme") == []
+    assert ledger.list_usage("acme")["items"] == []
 
 
 def test_summary_m1(ledger, new_org):
