@@ -30,6 +30,8 @@ BLUEPRINTS = [
     "tariff.api.policies:blp",
     "tariff.api.accounts:blp",
     "tariff.api.sessions:blp",
+    "tariff.api.keys:blp",
+    "tariff.api.audit:blp",
 ]
 
 

@@ -126,8 +126,18 @@ def _resolve() -> Principal | None:
 def principal() -> Principal | None:
     """The caller of this request (None: anonymous or not a valid credential)."""
     if "principal" not in g:
-        g.principal = _resolve()
+        g.principal = who = _resolve()
+        from tariff.storage import caller  # the audit trail's "who" (storage knows nothing of Flask)
+        caller.set_current(caller.Caller(who.key_id, who.key_name) if who is not None else None)
     return g.principal
+
+
+def caller_json() -> dict | None:
+    """Who is calling, as the decision log says it (None outside a request or before auth)."""
+    if not has_request_context() or g.get("principal") is None:
+        return None
+    who = g.principal
+    return {"key_id": who.key_id, "key_name": who.key_name, "member": who.member}
 
 
 def require(scope: str, organization: str | None = None) -> Principal:
@@ -208,7 +218,14 @@ def init_app(app, api) -> None:
         "description": "an API key (tk_..., `tariff keys create`) or a member session token (ts_..., "
                        "POST /v1/organizations/{org_id}/sessions); each operation's x-scope says which scope "
                        "it needs: admin > service > member > read"})
+    app.before_request(_forget_caller)
     app.before_request(_fail_closed)
+
+
+def _forget_caller():
+    """A worker serves one request after another: the last one's caller must not leak into this one."""
+    from tariff.storage import caller
+    caller.set_current(None)
 
 
 # -- the acting member ------------------------------------------------------------------

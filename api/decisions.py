@@ -9,7 +9,7 @@ from flask import current_app
 
 from tariff.engine import InputError
 
-from .auth import requires
+from .auth import caller_json, requires
 from .blueprint import Blueprint
 from .errors import ApiError, input_problem
 from .jsonio import json_response, read_json
@@ -34,7 +34,7 @@ def _decide(svc, active, payload, explain: bool, lang: str) -> dict:
     decision_id = str(uuid.uuid4())
     if svc.log.enabled:  # the decision as the engine made it: no messages, the snapshot's file names
         svc.log.write(decision_id, datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-                      active.version, payload, plain)
+                      active.version, payload, plain, caller_json())
     if explain:
         for step in plain["trace"]:
             step["file"] = svc.policies.display(step["file"], active.snapshot)

@@ -35,9 +35,11 @@ class ObservedEvaluator:
         except InputError as exc:
             svc.metrics.input_errors.labels(exc.code).inc()
             raise
+        decision.decision_id = str(uuid.uuid4())  # the audit trail's link to this log line (UnitOfWork.audit)
         if svc.log.enabled:
-            svc.log.write(str(uuid.uuid4()), datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-                          self._active.version, request, decision.to_dict())
+            from .auth import caller_json
+            svc.log.write(decision.decision_id, datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                          self._active.version, request, decision.to_dict(), caller_json())
         svc.metrics.record_decision(decision.plan, decision.outcome, decision.reasons,
                                     time.perf_counter() - started)
         return decision

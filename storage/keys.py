@@ -24,7 +24,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from types import SimpleNamespace
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import inputs
 from .db import Database
@@ -35,6 +38,8 @@ SCOPES = ("admin", "service", "read")
 PREFIX = "tk_"
 SECRET = re.compile(r"^tk_(k[0-9a-f]{16})_[A-Za-z0-9_-]{43}$")
 _DUMMY = hashlib.sha256(b"no such key").hexdigest()
+# Idempotency keys of key creation live apart from every organization's (ids never start with "#").
+IDEMPOTENCY_SCOPE = "#keys"
 
 
 @dataclass(frozen=True)
@@ -79,16 +84,36 @@ def check(scope: str, organization: str | None, name: str | None) -> None:
 
 
 def create(db: Database, scope: str, organization: str | None = None, name: str | None = None,
-           now: datetime | None = None) -> tuple[Key, str]:
-    """A new key and its secret (shown once: only its digest is kept)."""
+           now: datetime | None = None, idempotency_key: str | None = None) -> tuple[Key, str | None]:
+    """A new key and its secret (shown once: only its digest is kept).
+
+    With an ``idempotency_key``, a retry gets the first key back with the
+    secret None: the secret is never stored, so it cannot be given twice (a
+    caller who lost it revokes the key and makes another)."""
     check(scope, organization, name)
-    key_id = "k" + secrets.token_hex(8)
-    secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(id=key_id, name=name or f"{scope} key", scope=scope, organization=organization,
-                 secret_sha256=digest(secret), created_at=now or _now())
+    try:
+        return _create(db, scope, organization, name, now or _now(), idempotency_key)
+    except IntegrityError:  # a concurrent retry with the same key won (PostgreSQL): answer as its replay
+        if idempotency_key is None:
+            raise
+        return _create(db, scope, organization, name, now or _now(), idempotency_key)
+
+
+def _create(db, scope, organization, name, now, idempotency_key):
+    from .idempotency import Once
     with db.write() as session:
+        once = Once(SimpleNamespace(session=session, now=now), IDEMPOTENCY_SCOPE, "keys.create", idempotency_key,
+                    key_scope=scope, organization=organization, name=name)
+        if once.replay is not None:
+            return get_in(session, once.replay["id"]), None
+        key_id = "k" + secrets.token_hex(8)
+        secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+        row = ApiKey(id=key_id, name=name or f"{scope} key", scope=scope, organization=organization,
+                     secret_sha256=digest(secret), created_at=now)
         session.add(row)
-    return _key(row), secret
+        session.flush()
+        once.keep({"id": key_id})  # only the id: the secret is never kept
+        return _key(row), secret
 
 
 def list_all(db: Database) -> list[Key]:
@@ -98,10 +123,14 @@ def list_all(db: Database) -> list[Key]:
 
 def get(db: Database, key_id: str) -> Key:
     with db.read() as session:
-        row = session.execute(select(ApiKey).where(ApiKey.id == key_id)).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"no key {key_id!r}", "key_not_found")
-        return _key(row)
+        return get_in(session, key_id)
+
+
+def get_in(session, key_id: str) -> Key:
+    row = session.execute(select(ApiKey).where(ApiKey.id == key_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no key {key_id!r}", "key_not_found")
+    return _key(row)
 
 
 def revoke(db: Database, key_id: str, now: datetime | None = None) -> Key:
@@ -145,7 +174,6 @@ def any_exist(db: Database) -> bool:
 def shared_secret(db: Database, name: str) -> str:
     """A secret every worker shares, made by the first to ask and kept in the
     database (the member sessions' signing key when none is configured)."""
-    from sqlalchemy.exc import IntegrityError
     from .models import ServiceSecret
     with db.read() as session:
         row = session.get(ServiceSecret, name)
