@@ -61,3 +61,43 @@ def test_on_starting_prepares_the_shared_directories(monkeypatch, tmp_path):
         gunicorn_conf.on_exit(None)
         os.environ.pop("TARIFF_STATE_DIR", None)
     assert not os.path.exists(state)
+
+
+def _serve_env(tmp_path) -> dict:
+    env = {**os.environ, "TARIFF_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}"}
+    for name in ("TARIFF_API_TOKEN", "TARIFF_ADMIN_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.7", "::"])
+def test_without_a_key_serve_refuses_any_address_but_loopback_and_says_how_to_make_one(tmp_path, host):
+    result = subprocess.run([sys.executable, "-m", "tariff.cli.main", "serve", "--host", host, "--port", "1"],
+                            cwd=tmp_path, env=_serve_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "local mode" in result.stderr and "tariff keys create --scope admin" in result.stderr
+
+
+def test_with_a_key_serve_may_listen_anywhere(tmp_path, monkeypatch):
+    from tariff.api import serve as serving
+    env = _serve_env(tmp_path)
+    made = subprocess.run([sys.executable, "-m", "tariff.cli.main", "keys", "create", "--scope", "admin"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and made.stdout.strip().splitlines()[-1].startswith("tk_")
+    monkeypatch.setenv("TARIFF_DATABASE_URL", env["TARIFF_DATABASE_URL"])
+    assert serving._local_mode("0.0.0.0", 8000) is None
+
+
+def test_without_a_key_serve_announces_local_mode_on_loopback(tmp_path, monkeypatch, capsys):
+    from tariff.api import serve as serving
+    monkeypatch.setenv("TARIFF_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    assert serving._local_mode("127.0.0.1", 8000) is None
+    assert "local mode" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("::1", True), ("[::1]", True), ("localhost", True),
+                                            ("127.8.9.10", True), ("0.0.0.0", False), ("::", False),
+                                            ("example.com", False)])
+def test_what_counts_as_loopback(host, loopback):
+    from tariff.api.serve import is_loopback
+    assert is_loopback(host) is loopback
