@@ -135,6 +135,17 @@ def input_problem(exc: InputError) -> dict:
     return problem_body(422, exc.code, message, exc.errors)
 
 
+def item_problem(error: Exception) -> dict:
+    """The problem body of one failed item of a batch (usage records): the
+    status and code it would get alone, by the map above."""
+    if isinstance(error, InputError):
+        return input_problem(error)
+    if isinstance(error, DatabaseUnavailable):
+        return problem_body(503, error.code, error.message)
+    status = next((s for kind, s in LEDGER_STATUS.items() if isinstance(error, kind)), 409)
+    return problem_body(status, error.code, error.message, error.errors or None)  # a batch names the field
+
+
 def handle_api_error(error: ApiError) -> Response:
     return problem_response(error.status, error.code, error.message, error.errors, error.headers, **error.extra)
 

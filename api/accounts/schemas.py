@@ -368,6 +368,40 @@ class AuthorizeResultSchema(Strict):
     credit_balance = nullable_money(required=True)
 
 
+class UsageBatchSchema(Strict):
+    records = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(max=1000),
+                          metadata={"description": "at most 1,000 usage records, each with its organization and "
+                                                   "idempotency key (checked one by one: a bad record fails alone)",
+                                    "items": {"type": "object", "properties": {
+                                        "organization": {"type": "string"}, "idempotency_key": {"type": "string"},
+                                        "member": {"type": "string"}, "product": {"type": "string"},
+                                        "model": {"type": "string"}, "tokens": {"type": "object"},
+                                        "occurred_at": {"type": "string", "format": "date-time"}},
+                                        "required": ["organization", "idempotency_key", "member", "product",
+                                                     "model", "tokens"]}})
+
+
+class UsageBatchItemSchema(Strict):
+    """A record's result: the answer a single record gets (recorded, replayed, blocked), or its problem."""
+    index = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["recorded", "replayed", "blocked", "error"]))
+    outcome = fields.String(validate=validate.OneOf(["allow", "block", "refuse"]))
+    recorded = fields.Boolean()
+    usage = fields.Nested(UsageSchema, allow_none=True)
+    decision = fields.Nested(LedgerDecisionSchema, metadata={"description": "blocked: the reasons and ways to "
+                                                                           "resume"})
+    credit_balance = nullable_money()
+    month_to_date = fields.Nested(MonthToDateSchema, allow_none=True)
+    replayed = fields.Boolean()
+    error = fields.Nested(ProblemSchema, metadata={"description": "status error: the record's problem, naming "
+                                                                 "records.<index>.<field>"})
+
+
+class UsageBatchResultSchema(Strict):
+    results = fields.List(fields.Nested(UsageBatchItemSchema), required=True,
+                          metadata={"description": "one per record, in order"})
+
+
 class LimitStatusSchema(Strict):
     limit = fields.String(required=True, allow_none=True, metadata={"description": "USD, \"unlimited\", or null "
                                                                                    "(not set)"})

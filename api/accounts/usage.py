@@ -1,8 +1,10 @@
-"""Usage: authorize, record (idempotent), list, and the month-to-date summary."""
+"""Usage: authorize, record (idempotent), record in batches, list, and the month-to-date summary."""
 from __future__ import annotations
 
 from datetime import date
 
+from ..auth import principal, requires
+from ..errors import item_problem
 from ..jsonio import json_response
 from ..messages import decision_json, request_language
 from . import schemas as S
@@ -76,3 +78,38 @@ def usage_summary(org_id, as_of=None):
     `reached`, `unlimited`, `not_set`), the organization's spend and limit,
     seat-type pools on legacy plans, and the credit balance on prepaid plans."""
     return json_response(ledger().usage_summary(org_id, as_of))
+
+
+@blp.route("/usage/batch", methods=["POST"])
+@requires("service")
+@blp.arguments(S.UsageBatchSchema)
+@blp.response(200, S.UsageBatchResultSchema)
+@documented()
+def record_usage_batch(body):
+    """Record up to 1,000 usage records, each once per its own `idempotency_key`.
+
+    Each record names its `organization`. Within an organization, records are
+    applied in the order given, in one transaction; organizations are applied
+    one after another, each in its own, so they never wait on each other.
+    One result per record, in order, with its `status`: `recorded` (the
+    usage and its charge, as `POST .../usage` answers), `replayed` (the first
+    answer of that key), `blocked` (nothing charged, the reasons and ways to
+    resume; the key stays unused) or `error` (the problem a single record
+    would get, naming `records.<index>.<field>`). One bad record never fails
+    the others. A key bound to one organization gets `organization_not_found`
+    for records of any other.
+    """
+    lang = request_language()
+    who = principal()
+    bound = who.organization if who is not None else None
+    outcomes = ledger().record_usage_batch(
+        body["records"], render=lambda decision: decision_json(decision, lang), language=lang,
+        allowed=None if bound is None else bound.__eq__)
+    results = []
+    for index, out in enumerate(outcomes):
+        if out.status == "error":
+            results.append({"index": index, "status": "error", "error": item_problem(out.error)})
+        else:
+            results.append({"index": index, "status": out.status, **out.answer,
+                            "replayed": out.status == "replayed"})
+    return json_response({"results": results}, lang=lang)

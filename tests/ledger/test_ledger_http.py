@@ -185,10 +185,21 @@ def test_usage_needs_its_key_and_valid_tokens(client, acme):
     assert list(unknown.get_json()["errors"]) == ["event.model"]
 
 
+def _added_on(client, member: str, day) -> None:
+    """Back-date a member's creation (the API adds members now)."""
+    from datetime import datetime, time, timezone
+    from sqlalchemy import update
+    from tariff.storage.models import Member
+    with client.application.extensions["tariff.ledger"].db.write() as session:
+        session.execute(update(Member).where(Member.id == member)
+                        .values(created_at=datetime.combine(day, time(), timezone.utc)))
+
+
 def test_invoices_notifications_and_the_billing_run(client):
     assert client.post("/v1/organizations", json=org_body(plan="enterprise_sales_assisted")).status_code == 201
     client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"})
     client.put("/v1/organizations/acme/limits", json={"actor": "pat", "level": "organization", "limit": "9"})
+    _added_on(client, "ana", TERM)  # usage dated before a member existed is refused: ana joined with the term
     last_month = add_months(period_start(TODAY), -1)
     when = f"{last_month.isoformat()}T10:00:00Z"
     usage(client, "a", occurred_at=when)
