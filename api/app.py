@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "tariff.api.decisions:blp",
     "tariff.api.policies:blp",
     "tariff.api.accounts:blp",
+    "tariff.api.webhooks:blp",
     "tariff.api.sessions:blp",
     "tariff.api.keys:blp",
     "tariff.api.audit:blp",

@@ -23,6 +23,7 @@ from .limits import LimitSet
 from .schema import head_revision, migrate
 from .usage import Authorization, UsageResult
 from .verify import check_ledger
+from . import webhooks  # noqa: F401  (installs the outbox's session events)
 
 __all__ = ["Authorization", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
            "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",

@@ -331,3 +331,79 @@ class ServiceSecret(Base):
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+
+# -- webhooks (storage/webhooks/): endpoints, the outbox, deliveries -----------
+
+class WebhookEndpoint(Base):
+    """A receiver's URL and the secret its deliveries are signed with (kept to
+    sign, never answered). ``org_pk`` None: every organization's events;
+    ``events`` None: every type, else a JSON list of categories or types."""
+    __tablename__ = "webhook_endpoints"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    org_pk: Mapped[int | None] = mapped_column(ForeignKey("organizations.pk"), nullable=True, index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(256))
+    events: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookEvent(Base):
+    """The outbox: one event (its JSON body as sent, byte for byte on every
+    attempt), written in the transaction of the change it reports.
+    ``dedupe_key``: a block already reported in the same state is not again."""
+    __tablename__ = "webhook_events"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    type: Mapped[str] = mapped_column(String(100))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "dedupe_key"),)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: pending (due at ``next_attempt_at``),
+    delivered, or failed (given up ``give_up_s`` after ``window_start``, its
+    creation or the last retry by hand). A dispatcher holds it while
+    ``lease_until`` is ahead (``lease_token`` says which claim)."""
+    __tablename__ = "webhook_deliveries"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    endpoint_pk: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.pk"))
+    event_pk: Mapped[int] = mapped_column(ForeignKey("webhook_events.pk"))
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the receiver's HTTP status
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[WebhookEvent] = relationship()
+    __table_args__ = (UniqueConstraint("endpoint_pk", "event_pk"),
+                      Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_webhook_deliveries_endpoint", "endpoint_pk", "pk"))
+
+
+# -- usage voids (issue 10 item 4): corrections while the period is open -------------
+
+class UsageVoid(Base):
+    """A recorded usage taken back while its billing period was open
+    (storage/voids.py). The record's ``billed`` and ``included`` go to zero, so
+    spend counters and invoices stay sums of the records; what it had is kept
+    here, with the credits given back (``credited``; 0 on plans without)."""
+    __tablename__ = "usage_voids"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    usage_record_pk: Mapped[int] = mapped_column(ForeignKey("usage_records.pk"))
+    billed: Mapped[Decimal] = mapped_column(Money)
+    included: Mapped[Decimal] = mapped_column(Money)
+    credited: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("org_pk", "usage_record_pk"),)

@@ -33,6 +33,7 @@ from . import repository as repo, requests, views
 from .db import Database
 from .errors import Refused
 from .models import Charge, Event, Member, Organization, SeatChange, SeatCount
+from .webhooks import outbox
 
 
 def utc_now() -> datetime:
@@ -102,7 +103,9 @@ class UnitOfWork:
     def decide(self, request: dict) -> Decision:
         """The engine's decision on a request built from stored state (InputError
         when something in it, such as a model or product the caller named, is wrong)."""
-        return self.evaluator.decide(request)
+        decision = self.evaluator.decide(request)
+        outbox.decided(self.session, decision, self.now)  # a blocked usage is reported to webhooks
+        return decision
 
     @staticmethod
     def require_allow(decision: Decision) -> Decision:

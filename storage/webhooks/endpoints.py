@@ -1,0 +1,220 @@
+"""Webhook endpoints (register, list, read, delete) and their deliveries
+(list, retry by hand). Lists are pages: ``{"items": [...], "next": cursor}``
+in creation order; ``next`` is None on the last page.
+
+Registering with an Idempotency-Key: the scope is "" (endpoints may belong
+to no organization) and the request fingerprint names the organization, so
+one key cannot replay another organization's answer.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete as sql_delete, select
+
+from .. import idempotency, views
+from ..errors import InvalidInput, NotFound
+from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .outbox import CATEGORIES, new_id
+
+if TYPE_CHECKING:  # the unit of work imports the outbox: no import cycle at run time
+    from ..unit_of_work import Books
+
+SCHEMES = ("http", "https")
+MAX_URL = 2048
+SECRET_LENGTH = (16, 256)
+TYPE = re.compile(r"^[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,57})?$")
+MAX_PAGE = 1000
+STATUSES = ("pending", "delivered", "failed")
+
+
+# -- checks ---------------------------------------------------------------------------
+
+def check_url(url: str) -> str:
+    if len(url) > MAX_URL:
+        raise InvalidInput.field("url", f"at most {MAX_URL} characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError as exc:
+        raise InvalidInput.field("url", f"not a URL: {exc}") from None
+    if parts.scheme.lower() not in SCHEMES:
+        raise InvalidInput.field("url", "must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise InvalidInput.field("url", "must name a host")
+    if parts.username or parts.password:
+        raise InvalidInput.field("url", "must not carry credentials; the signature authenticates deliveries")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise InvalidInput.field("url", "must not contain spaces or control characters")
+    return url
+
+
+def check_secret(secret: str) -> str:
+    low, high = SECRET_LENGTH
+    if not low <= len(secret) <= high:
+        raise InvalidInput.field("secret", f"{low} to {high} characters (the key deliveries are signed with)")
+    return secret
+
+
+def check_events(events: list[str] | None) -> list[str] | None:
+    if events is None:
+        return None
+    if not events:
+        raise InvalidInput.field("events", "at least one; leave it out to receive every event")
+    errors = {f"events.{i}": [f"a category ({', '.join(CATEGORIES)}) or a type such as block.credits_exhausted"]
+              for i, name in enumerate(events)
+              if not isinstance(name, str) or not TYPE.match(name) or name.split(".")[0] not in CATEGORIES}
+    if errors:
+        raise InvalidInput("the event types are not valid", errors=errors)
+    return sorted(set(events))
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"pk:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith("pk:") or not text[3:].isdigit() or int(text[3:]) >= 2 ** 63:
+        raise InvalidInput.field("cursor", "not a cursor this list gave")
+    return int(text[3:])
+
+
+def _page(rows: list, limit: int, view) -> dict:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [view(row) for row in rows], "next": encode_cursor(rows[-1][0].pk) if more else None}
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput.field("limit", f"from 1 to {MAX_PAGE}")
+    return limit
+
+
+# -- views ------------------------------------------------------------------------------
+
+def endpoint_view(endpoint: WebhookEndpoint, org_id: str | None) -> dict:
+    return {"id": endpoint.id, "url": endpoint.url, "organization": org_id,
+            "events": json.loads(endpoint.events) if endpoint.events else None,
+            "created_at": views.iso(endpoint.created_at)}
+
+
+def delivery_view(delivery: WebhookDelivery, event: WebhookEvent, endpoint_id: str) -> dict:
+    return {"id": delivery.pk, "webhook": endpoint_id,
+            "event": {"id": event.id, "type": event.type, "created_at": views.iso(event.created_at)},
+            "status": delivery.status, "attempts": delivery.attempts,
+            "next_attempt_at": views.iso(delivery.next_attempt_at) if delivery.status == "pending" else None,
+            "last_attempt_at": views.iso(delivery.last_attempt_at), "last_status": delivery.last_status,
+            "last_error": delivery.last_error, "delivered_at": views.iso(delivery.delivered_at),
+            "created_at": views.iso(delivery.created_at)}
+
+
+# -- endpoints ----------------------------------------------------------------------------
+
+def create(books: Books, *, url: str, secret: str, organization: str | None = None,
+           events: list[str] | None = None, idempotency_key: str | None = None) -> dict:
+    url, secret, events = check_url(url), check_secret(secret), check_events(events)
+    with books.write() as uow:
+        org = uow.lock_org(organization) if organization is not None else None
+        once = idempotency.Once(uow, "", "webhooks.create", idempotency_key, url=url, secret=secret,
+                                organization=organization, events=events)
+        if once.replay is not None:
+            return once.replay
+        endpoint = WebhookEndpoint(id=new_id("wh"), org_pk=org.pk if org else None, url=url, secret=secret,
+                                   events=json.dumps(events) if events is not None else None, created_at=uow.now)
+        uow.session.add(endpoint)
+        uow.session.flush()
+        return once.keep(endpoint_view(endpoint, organization))
+
+
+def _endpoint_query():
+    return select(WebhookEndpoint, Organization.id).outerjoin(Organization, Organization.pk == WebhookEndpoint.org_pk)
+
+
+def find(books: Books, endpoint_id: str) -> dict:
+    """One endpoint (404 ``webhook_not_found``)."""
+    with books.read() as uow:
+        return _found(uow.session, endpoint_id)
+
+
+def _found(session, endpoint_id: str) -> dict:
+    row = session.execute(_endpoint_query().where(WebhookEndpoint.id == endpoint_id)).first()
+    if row is None:
+        raise NotFound(f"no webhook {endpoint_id!r}", "webhook_not_found")
+    return endpoint_view(*row)
+
+
+def list_page(books: Books, *, organization: str | None = None, cursor: str | None = None,
+              limit: int = 100) -> dict:
+    """Endpoints oldest first; ``organization``: only that organization's (not those for every one)."""
+    after, limit = decode_cursor(cursor), _limit(limit)
+    with books.read() as uow:
+        query = _endpoint_query().where(WebhookEndpoint.pk > after).order_by(WebhookEndpoint.pk).limit(limit + 1)
+        if organization is not None:
+            query = query.where(Organization.id == organization)
+        return _page(list(uow.session.execute(query)), limit, lambda row: endpoint_view(*row))
+
+
+def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None) -> dict:
+    """Delete an endpoint and its deliveries (sent or not: none is sent after this)."""
+    with books.write() as uow:
+        once = idempotency.Once(uow, "", "webhooks.delete", idempotency_key, webhook=endpoint_id)
+        if once.replay is not None:
+            return once.replay
+        found = _found(uow.session, endpoint_id)
+        pk = uow.session.execute(select(WebhookEndpoint.pk).where(WebhookEndpoint.id == endpoint_id)).scalar_one()
+        uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == pk))
+        uow.session.execute(sql_delete(WebhookEndpoint).where(WebhookEndpoint.pk == pk))
+        return once.keep({**found, "deleted": True})
+
+
+# -- deliveries ---------------------------------------------------------------------------
+
+def deliveries(books: Books, endpoint_id: str, *, status: str | None = None, cursor: str | None = None,
+               limit: int = 100) -> dict:
+    """An endpoint's deliveries, oldest first: status, attempts, the last
+    failure and the next attempt."""
+    after, limit = decode_cursor(cursor), _limit(limit)
+    if status is not None and status not in STATUSES:
+        raise InvalidInput.field("status", f"one of {', '.join(STATUSES)}")
+    with books.read() as uow:
+        _found(uow.session, endpoint_id)
+        query = select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk) \
+            .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk) \
+            .where(WebhookEndpoint.id == endpoint_id, WebhookDelivery.pk > after) \
+            .order_by(WebhookDelivery.pk).limit(limit + 1)
+        if status is not None:
+            query = query.where(WebhookDelivery.status == status)
+        return _page(list(uow.session.execute(query)), limit, lambda row: delivery_view(*row, endpoint_id))
+
+
+def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: str | None = None) -> dict:
+    """Send a delivery again as soon as a dispatcher is free, whatever its
+    status; the give-up window starts again now."""
+    with books.write() as uow:
+        once = idempotency.Once(uow, "", "webhooks.retry", idempotency_key, webhook=endpoint_id,
+                                delivery=delivery_id)
+        if once.replay is not None:
+            return once.replay
+        _found(uow.session, endpoint_id)
+        row = uow.session.execute(
+            select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk)
+            .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookDelivery.pk == delivery_id)).first()
+        if row is None:
+            raise NotFound(f"no delivery {delivery_id} of webhook {endpoint_id!r}", "delivery_not_found")
+        delivery, event = row
+        delivery.status, delivery.next_attempt_at, delivery.window_start = "pending", uow.now, uow.now
+        uow.session.flush()
+        return once.keep(delivery_view(delivery, event, endpoint_id))

@@ -1,0 +1,202 @@
+"""/v1/webhooks: register, list (cursor pages), read, delete endpoints; their
+deliveries and retry by hand; who may (admin, or a service key for its own
+organization); and the dispatcher thread an app runs when asked."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tariff.api.webhooks import DISPATCHER
+from tariff.storage.webhooks import signing
+
+SECRET = "whsec_0123456789abcdef"
+WAIT_S = 60
+
+
+def ledger(app):
+    return app.extensions["tariff.ledger"]
+
+
+def make_org(app, org_id="acme", limit="10"):
+    """An arrears organization whose primary owner is pat, with an organization
+    limit (each 1M Opus input tokens is 5 USD), made through the app's ledger."""
+    with app.app_context():
+        book = ledger(app)
+        book.books.clock = lambda: datetime.now(timezone.utc)
+        book.create_organization(id=org_id, name=org_id.title(), plan="enterprise_sales_assisted",
+                                 term_start=datetime.now(timezone.utc).date().replace(month=1, day=1),
+                                 seats={"enterprise": 2}, primary_owner={"id": "pat"})
+        book.set_limit(org_id, actor="pat", level="organization", limit=Decimal(limit))
+    return org_id
+
+
+@pytest.fixture
+def org(app):
+    return make_org(app)
+
+
+def spend(app, key):
+    with app.app_context():
+        ledger(app).record_usage("acme", idempotency_key=key, member="pat", product="chat",
+                                 model="claude-opus-4-6", tokens={"input": 1_000_000})
+
+
+def register(client, **body):
+    return client.post("/v1/webhooks", json={"url": "https://example.com/hooks", "secret": SECRET, **body})
+
+
+def test_register_read_list_and_delete(client, org):
+    made = register(client, organization=org, events=["block", "notification.spend_threshold"])
+    assert made.status_code == 201
+    body = made.get_json()
+    assert set(body) == {"id", "url", "organization", "events", "created_at"}  # never the secret
+    assert (body["organization"], body["events"]) == ("acme", ["block", "notification.spend_threshold"])
+    assert client.get(f"/v1/webhooks/{body['id']}").get_json() == body
+    others = [register(client, url=f"https://example.com/{i}").get_json()["id"] for i in range(2)]
+    first = client.get("/v1/webhooks?limit=2").get_json()
+    second = client.get(f"/v1/webhooks?limit=2&cursor={first['next']}").get_json()
+    assert [w["id"] for w in first["items"] + second["items"]] == [body["id"], *others] and second["next"] is None
+    assert [w["id"] for w in client.get("/v1/webhooks?organization=acme").get_json()["items"]] == [body["id"]]
+    gone = client.delete(f"/v1/webhooks/{body['id']}")
+    assert gone.status_code == 200 and gone.get_json()["deleted"] is True
+    missing = client.get(f"/v1/webhooks/{body['id']}")
+    assert missing.status_code == 404 and missing.get_json()["code"] == "webhook_not_found"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"url": "ftp://example.com/x"}, "url"), ({"url": "file:///etc/passwd"}, "url"),
+    ({"url": "gopher://127.0.0.1:70/"}, "url"), ({"url": "//example.com/"}, "url"),
+    ({"secret": "too-short"}, "secret"), ({"events": ["refund"]}, "events.0"), ({"events": []}, "events"),
+    ({"organization": "no such org!"}, "organization"), ({"colour": "red"}, "colour")])
+def test_bad_registrations_are_422_naming_the_field(client, body, field):
+    response = register(client, **body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+
+
+def test_a_missing_url_or_secret_is_named(client):
+    response = client.post("/v1/webhooks", json={})
+    assert response.status_code == 422 and {"url", "secret"} <= set(response.get_json()["errors"])
+
+
+def test_an_unknown_organization_is_404(client):
+    assert register(client, organization="nobody").status_code == 404
+
+
+def test_a_cursor_not_ours_is_422(client):
+    response = client.get("/v1/webhooks?cursor=bm9wZQ")
+    assert response.status_code == 422 and "cursor" in response.get_json()["errors"]
+
+
+def test_registering_with_an_idempotency_key_is_once(client, org):
+    headers = {"Idempotency-Key": "reg-1"}
+    first = client.post("/v1/webhooks", json={"url": "https://example.com/h", "secret": SECRET}, headers=headers)
+    again = client.post("/v1/webhooks", json={"url": "https://example.com/h", "secret": SECRET}, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert len(client.get("/v1/webhooks").get_json()["items"]) == 1
+    other = client.post("/v1/webhooks", json={"url": "https://example.com/other", "secret": SECRET}, headers=headers)
+    assert other.status_code == 409
+
+
+def test_deliveries_are_listed_and_retried_by_hand(app, client, org):
+    hook = register(client, organization=org).get_json()
+    spend(app, "a"), spend(app, "b")  # 50%, then 80% and 100% of the limit
+    page = client.get(f"/v1/webhooks/{hook['id']}/deliveries?limit=2").get_json()
+    rest = client.get(f"/v1/webhooks/{hook['id']}/deliveries?cursor={page['next']}").get_json()
+    items = page["items"] + rest["items"]
+    assert [d["event"]["type"] for d in items] == ["notification.spend_threshold"] * 3
+    assert {(d["status"], d["attempts"]) for d in items} == {("pending", 0)}
+    assert all(d["next_attempt_at"] for d in items)
+    retried = client.post(f"/v1/webhooks/{hook['id']}/deliveries/{items[0]['id']}/retry")
+    assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
+    assert client.post(f"/v1/webhooks/{hook['id']}/deliveries/999999/retry").get_json()["code"] == \
+        "delivery_not_found"
+    assert client.get(f"/v1/webhooks/{hook['id']}/deliveries?status=lost").status_code == 422
+    assert client.get(f"/v1/webhooks/{hook['id']}/deliveries?status=delivered").get_json()["items"] == []
+
+
+# -- who may ----------------------------------------------------------------------------------
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_admin_or_a_service_key_for_its_own_organization(app, client, org, make_key):
+    make_org(app, "beta")
+    admin, acme, beta = make_key(app, "admin"), make_key(app, "service", "acme"), make_key(app, "service", "beta")
+    read = make_key(app, "read", "acme")
+    body = {"url": "https://example.com/h", "secret": SECRET}
+    assert client.post("/v1/webhooks", json=body).status_code == 401  # keys exist: no more local mode
+    assert client.post("/v1/webhooks", json=body, headers=bearer(acme)).status_code == 403  # every org: admin
+    assert client.post("/v1/webhooks", json={**body, "organization": "beta"}, headers=bearer(acme)).status_code \
+        == 404
+    assert client.post("/v1/webhooks", json={**body, "organization": "acme"}, headers=bearer(read)).status_code \
+        == 403
+    mine = client.post("/v1/webhooks", json={**body, "organization": "acme"}, headers=bearer(acme)).get_json()
+    every = client.post("/v1/webhooks", json=body, headers=bearer(admin)).get_json()
+    assert [w["id"] for w in client.get("/v1/webhooks", headers=bearer(acme)).get_json()["items"]] == [mine["id"]]
+    assert client.get("/v1/webhooks", headers=bearer(beta)).get_json()["items"] == []
+    assert len(client.get("/v1/webhooks", headers=bearer(admin)).get_json()["items"]) == 2
+    for url in (f"/v1/webhooks/{mine['id']}", f"/v1/webhooks/{mine['id']}/deliveries"):
+        assert client.get(url, headers=bearer(beta)).status_code == 404
+        assert client.get(url, headers=bearer(acme)).status_code == 200
+    assert client.get(f"/v1/webhooks/{every['id']}", headers=bearer(acme)).status_code == 404
+    assert client.delete(f"/v1/webhooks/{mine['id']}", headers=bearer(beta)).status_code == 404
+    assert client.delete(f"/v1/webhooks/{mine['id']}", headers=bearer(acme)).status_code == 200
+
+
+# -- the dispatcher thread ----------------------------------------------------------------------
+
+class Receiver(ThreadingHTTPServer):
+    def __init__(self):
+        self.got = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler):
+                body = handler.rfile.read(int(handler.headers["Content-Length"]))
+                self.got.append((body, handler.headers[signing.HEADER]))
+                handler.send_response(204)
+                handler.end_headers()
+
+            def log_message(handler, *args):
+                pass
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_an_app_runs_no_dispatcher_unless_asked(app):
+    assert DISPATCHER not in app.extensions
+
+
+def test_an_app_asked_to_dispatch_delivers_in_a_thread(make_app):
+    app = make_app(WEBHOOKS_DISPATCH=True, WEBHOOKS_POLL_S=0.05)
+    receiver = Receiver()
+    try:
+        client = app.test_client()
+        make_org(app)
+        hook = register(client, url=f"http://127.0.0.1:{receiver.server_address[1]}/h").get_json()
+        spend(app, "a")
+        deadline = time.monotonic() + WAIT_S
+        while not receiver.got:
+            assert time.monotonic() < deadline, "the dispatcher thread delivered nothing"
+            time.sleep(0.02)
+        body, header = receiver.got[0]
+        assert signing.verify(SECRET, header, body, time.time())
+        event = json.loads(body)
+        assert (event["type"], event["organization"], event["data"]["threshold_pct"]) == \
+            ("notification.spend_threshold", "acme", 50)
+        deadline = time.monotonic() + WAIT_S
+        while client.get(f"/v1/webhooks/{hook['id']}/deliveries").get_json()["items"][0]["status"] != "delivered":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        app.extensions[DISPATCHER].stop(10)
+        receiver.shutdown()
+        receiver.server_close()
