@@ -10,6 +10,7 @@ The master prepares what the workers share before forking them:
   temporary directory unless set. Its pointer is removed at start, so a
   server always starts from the policies directory as it is now.
 - PROMETHEUS_MULTIPROC_DIR: per-process metric files, added up on a scrape.
+- TARIFF_WEBHOOKS_DISPATCH: on unless set (each worker runs a webhook dispatcher).
 """
 import glob
 import os
@@ -28,6 +29,12 @@ errorlog = "-"
 loglevel = "info"
 control_socket_disable = True  # several servers on one host must not share $HOME/.gunicorn/gunicorn.ctl
 proc_name = "tariff"
+
+# Webhooks: every worker delivers the outbox in a thread of its own
+# (api/webhooks.py; it never enters durable_rules), unless
+# TARIFF_WEBHOOKS_DISPATCH=0. Claims are leased in the database, so workers
+# and hosts never send one delivery at once.
+os.environ.setdefault("TARIFF_WEBHOOKS_DISPATCH", "1")
 
 _created = []
 
@@ -51,6 +58,13 @@ def on_starting(server):
     metrics = _private_dir("PROMETHEUS_MULTIPROC_DIR", "tariff-metrics-")
     for stale in glob.glob(os.path.join(metrics, "*.db")):
         os.remove(stale)
+
+
+def worker_exit(server, worker):
+    """Let a delivery in flight finish and be recorded (else its lease runs out and another sends it again)."""
+    dispatcher = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("tariff.webhooks.dispatcher")
+    if dispatcher is not None:
+        dispatcher.stop(timeout=graceful_timeout / 2)
 
 
 def child_exit(server, worker):

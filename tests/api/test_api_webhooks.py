@@ -200,3 +200,81 @@ def test_an_app_asked_to_dispatch_delivers_in_a_thread(make_app):
         app.extensions[DISPATCHER].stop(10)
         receiver.shutdown()
         receiver.server_close()
+
+
+# -- `tariff serve` alone delivers ------------------------------------------------------------
+
+@pytest.mark.server
+def test_tariff_serve_delivers_with_several_workers(tmp_path):
+    """No other process: each worker of `tariff serve` runs a dispatcher, and
+    with two of them every event still arrives, signed, and is recorded delivered."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import requests
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TARIFF_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}", "TARIFF_FIXTURES": "",
+           "TARIFF_DECISION_LOG": "off", "TARIFF_POLICIES": str(root / "policies"),
+           "TARIFF_STATE_DIR": str(tmp_path / "state"), "TARIFF_WEBHOOKS_POLL_S": "0.1"}
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "TARIFF_WEBHOOKS_DISPATCH"):
+        env.pop(name, None)
+    log = open(tmp_path / "server.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
+                                str(port), "--workers", "2"], cwd=root, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base, receiver = f"http://127.0.0.1:{port}", Receiver()
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (log.seek(0), log.read())[1]
+            try:
+                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.2)
+        term = datetime.now(timezone.utc).date().replace(month=1, day=1).isoformat()
+        post = lambda path, body, key: requests.post(f"{base}{path}", json=body,  # noqa: E731
+                                                     headers={"Idempotency-Key": key}, timeout=30)
+        assert post("/v1/organizations", {"id": "acme", "name": "Acme", "plan": "enterprise_sales_assisted",
+                                          "term_start": term, "seats": {"enterprise": 2},
+                                          "primary_owner": {"id": "pat"}}, "org").status_code == 201
+        assert requests.put(f"{base}/v1/organizations/acme/limits", timeout=30, headers={"Idempotency-Key": "l"},
+                            json={"actor": "pat", "level": "organization", "limit": "10"}).status_code == 200
+        hook = post("/v1/webhooks", {"url": f"http://127.0.0.1:{receiver.server_address[1]}/h", "secret": SECRET},
+                    "hook").json()
+        for i in range(2):  # 5 then 10 of 10: 50%, then 80% and 100%
+            assert post("/v1/organizations/acme/usage", {"member": "pat", "product": "chat",
+                                                         "model": "claude-opus-4-6", "tokens": {"input": 1_000_000}},
+                        f"u{i}").status_code == 201
+        deadline = time.monotonic() + WAIT_S
+        while len({json.loads(body)["id"] for body, _ in receiver.got}) < 3:
+            assert time.monotonic() < deadline, "the server's workers did not deliver every event"
+            time.sleep(0.05)
+        assert all(signing.verify(SECRET, header, body, time.time()) for body, header in receiver.got)
+        assert sorted(json.loads(body)["data"]["threshold_pct"] for body, _ in receiver.got) == [50, 80, 100]
+        deliveries = requests.get(f"{base}/v1/webhooks/{hook['id']}/deliveries", timeout=30).json()["items"]
+        deadline = time.monotonic() + WAIT_S
+        while {d["status"] for d in deliveries} != {"delivered"}:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+            deliveries = requests.get(f"{base}/v1/webhooks/{hook['id']}/deliveries", timeout=30).json()["items"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        receiver.shutdown()
+        receiver.server_close()
