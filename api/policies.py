@@ -1,6 +1,9 @@
 """GET /v1/policies, POST /v1/policies/validate, POST /v1/policies/reload."""
 from __future__ import annotations
 
+from flask import current_app
+
+from . import policy_bounds
 from .auth import requires
 from .blueprint import Blueprint
 from .schemas.policies import (PoliciesSchema, ReloadRefusedSchema, ReloadSchema, ValidateRequestSchema,
@@ -35,14 +38,20 @@ def show():
 @requires("admin")
 @blp.arguments(ValidateRequestSchema)
 @blp.response(200, ValidateResponseSchema)
-@blp.problems(400, 401, 413, 415, 422)
+@blp.problems(400, 401, 403, 413, 415, 422)
 def validate(body: dict):
     """Check policy files without serving them: every finding with its file,
     line and column. The files are laid over the served set (`base: served`,
     the default; `null` deletes a file) or form the whole set (`base: none`).
     Nothing is evaluated or registered; fixtures are not run (reload runs them).
-    A set with errors is a 200 with `valid: false`."""
-    return services().policies.validate(body["files"], body["base"])
+    A set with errors is a 200 with `valid: false`. Bounded: MAX_POLICY_BYTES
+    of text (413), MAX_VALIDATE_FILES files, MAX_POLICY_NODES YAML nodes,
+    path parts of 255 bytes, 16 deep (422), VALIDATE_TIMEOUT_S seconds (422
+    `policy_too_costly`). Needs the admin scope."""
+    config = current_app.config
+    policy_bounds.check_files(body["files"], config["MAX_POLICY_BYTES"], config["MAX_POLICY_NODES"])
+    with policy_bounds.deadline(config["VALIDATE_TIMEOUT_S"]):
+        return services().policies.validate(body["files"], body["base"])
 
 
 def _diff(old: dict, new: dict, modified: bool) -> dict:
@@ -58,7 +67,7 @@ def _diff(old: dict, new: dict, modified: bool) -> dict:
 @blp.route("/reload", methods=["POST"])
 @requires("admin")
 @blp.response(200, ReloadSchema)
-@blp.problems(401, 403, with_schema={409: (ReloadRefusedSchema, "the set on disk failed validation or its "
+@blp.problems(401, 403, 413, 422, with_schema={409: (ReloadRefusedSchema, "the set on disk failed validation or its "
                                                                 "fixtures; the served set is unchanged")})
 def reload():
     """Reload the policies directory, atomically, in every worker.
@@ -66,10 +75,16 @@ def reload():
     The directory is copied to a snapshot, validated, and run against the
     fixtures; only then does it replace the served set (in this worker now,
     in the others on their next request). A refused set changes nothing:
-    409 with the findings or failing fixture cases. Needs the admin token
-    (TARIFF_ADMIN_TOKEN); with none configured reload is disabled (403).
+    409 with the findings or failing fixture cases. A set beyond the bounds
+    (MAX_POLICY_BYTES: 413; MAX_POLICY_FILES, MAX_POLICY_NODES: 422) is
+    refused before any of it is loaded. Needs the admin scope.
     """
-    outcome = services().policies.reload()
+    config = current_app.config
+
+    def bounds(snapshot):
+        policy_bounds.check_directory(snapshot, config["MAX_POLICY_BYTES"], config["MAX_POLICY_FILES"],
+                                      config["MAX_POLICY_NODES"])
+    outcome = services().policies.reload(bounds)
     old, new = outcome.old, outcome.new
     return {"changed": outcome.changed, "old_version": old.version, "new_version": new.version,
             "plans": _diff(old.policy.plans, new.policy.plans, modified=False),

@@ -137,13 +137,15 @@ class PolicyStore:
                 self.out_of_sync = True
 
     # -- reload ----------------------------------------------------------
-    def reload(self) -> Outcome:
+    def reload(self, bounds: Callable[[Path], None] | None = None) -> Outcome:
         """Stage, validate and test the policies directory; serve it if it passes.
-        Raises Refused and leaves the served set in place otherwise."""
+        Raises Refused and leaves the served set in place otherwise. ``bounds``
+        checks the staged snapshot before anything in it is loaded (raising
+        to refuse it: api/policy_bounds.py)."""
         with self._locked():
             self.refresh()
             try:
-                outcome = self._gate()
+                outcome = self._gate(bounds)
             except Refused:
                 self.on_reload("refused")
                 raise
@@ -156,9 +158,11 @@ class PolicyStore:
         self.refresh()
         return outcome
 
-    def _gate(self) -> Outcome:
+    def _gate(self, bounds: Callable[[Path], None] | None = None) -> Outcome:
         snapshot = self._stage()
         try:
+            if bounds is not None:
+                bounds(snapshot)
             if self.fixtures and not Path(self.fixtures).exists():
                 raise Refused("fixtures_failed", f"no fixtures directory {self.fixtures}")
             # The same verdict as `tariff validate` and `tariff test`: load, lint, fixtures.
@@ -245,11 +249,16 @@ class PolicyStore:
                 shutil.copytree(active.snapshot, root, dirs_exist_ok=True)
             for rel, text in files.items():
                 target = root / rel
-                if text is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(text, encoding="utf-8", errors="surrogatepass")
+                try:
+                    if text is None:
+                        target.unlink(missing_ok=True)
+                    else:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_text(text, encoding="utf-8", errors="surrogatepass")
+                except OSError as exc:  # a file where a directory must be (or the reverse), a name too long
+                    from .errors import ApiError
+                    raise ApiError(422, "invalid_request", "the request is not valid", errors={
+                        f"files.{rel}": [f"cannot be a file of the set: {exc.strerror or exc}"]}) from None
             try:
                 verdict = check_policies(root)
             except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # the loader gave up

@@ -57,6 +57,9 @@ class ValidateRequestSchema(Strict):
         for path in files:
             if not POLICY_PATH.match(path) or ".." in path.split("/"):
                 errors[path] = ["a relative path inside the set ending in .yaml or .yml"]
+        from ..policy_bounds import path_problems
+        for path, problems in path_problems(p for p in files if p not in errors).items():
+            errors[path] = problems
         if errors:
             raise ValidationError(errors)
         most = current_app.config["MAX_VALIDATE_FILES"]
