@@ -20,6 +20,9 @@ from .unit_of_work import Books, UnitOfWork
 # Entry kinds that add credits (a purchase by an owner; an automatic top-up,
 # storage/top_ups.py); ``consumption`` takes them.
 BOUGHT = ("purchase", "auto_top_up")
+# Every kind that adds: those bought, and ``usage_void`` (what a voided usage
+# had consumed, given back: storage/voids.py).
+ADDED = BOUGHT + ("usage_void",)
 
 
 def purchase(books: Books, org_id: str, *, actor: str, amount: Decimal, idempotency_key: str | None = None) -> dict:
@@ -56,7 +59,7 @@ def _result(entry: CreditEntry, member_id: str, replayed: bool) -> dict:
 def append(uow: UnitOfWork, org: Organization, kind: str, amount: Decimal, member: Member | None,
            usage_record=None) -> CreditEntry:
     """Append to the credit ledger and move the balance beside it."""
-    signed = amount if kind in BOUGHT else -amount
+    signed = amount if kind in ADDED else -amount
     org.credit_balance = org.credit_balance + signed
     entry = CreditEntry(org_pk=org.pk, kind=kind, amount=signed, balance_after=org.credit_balance,
                         member_pk=member.pk if member else None, usage_record=usage_record, created_at=uow.now)

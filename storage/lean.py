@@ -24,6 +24,7 @@ from decimal import Decimal
 from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
                         null, or_, select, union_all, update)
 
+from .webhooks import outbox
 from .models import CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
 from .types import Money, UTCDateTime
 
@@ -201,3 +202,4 @@ def insert_notifications(session, rows: list[dict]) -> None:
     one place to hook for an outbox (the ORM's session events do not see these)."""
     if rows:
         session.execute(INSERT_NOTIFICATION, rows)
+        outbox.notified(session, rows)  # webhooks: the session events do not see Core inserts

@@ -18,7 +18,7 @@ from typing import Callable
 from tariff.engine import Evaluator
 
 from . import (billing, credits, idempotency, ingest, invoices, limits, members, organizations, seats, summary,
-               top_ups, usage)
+               top_ups, usage, voids)
 from .db import Database
 from .unit_of_work import Books, utc_now
 
@@ -78,6 +78,7 @@ class Ledger:
     authorize_usage = _forward(usage.authorize)
     record_usage = _forward(usage.record)
     record_usage_batch = _forward(ingest.batch)
+    void_usage = _forward(voids.void)
     list_usage = _forward(usage.list_records)
     list_notifications = _forward(usage.notifications)
     usage_summary = _forward(summary.usage_summary)

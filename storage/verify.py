@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from .credits import BOUGHT
+from .credits import ADDED
 from .db import Database
 from .models import CreditEntry, Member, Organization, SpendCounter, UsageRecord
 
@@ -37,7 +37,7 @@ def _credits(session, org) -> list[str]:
         running += entry.amount
         if entry.balance_after != running:
             problems.append(f"{org.id}: credit entry {entry.pk} balance_after {entry.balance_after} != {running}")
-        if (entry.kind in BOUGHT) != (entry.amount > 0):
+        if (entry.kind in ADDED) != (entry.amount > 0):
             problems.append(f"{org.id}: credit entry {entry.pk} is a {entry.kind} of {entry.amount}")
     if org.credit_balance != running:
         problems.append(f"{org.id}: credit_balance {org.credit_balance} != sum of entries {running}")

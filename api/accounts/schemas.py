@@ -304,7 +304,8 @@ class LimitSetResultSchema(LimitSchema):
 
 class CreditEntrySchema(Strict):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["purchase", "auto_top_up", "consumption"]))
+    kind = fields.String(required=True, validate=validate.OneOf(["purchase", "auto_top_up", "consumption",
+                                                                     "usage_void"]))
     amount = money(required=True, metadata={"description": "positive for a purchase, negative for consumption"})
     balance_after = money(required=True)
     member = fields.String(required=True, allow_none=True)
@@ -400,6 +401,19 @@ class UsageBatchItemSchema(Strict):
 class UsageBatchResultSchema(Strict):
     results = fields.List(fields.Nested(UsageBatchItemSchema), required=True,
                           metadata={"description": "one per record, in order"})
+
+
+class UsageVoidSchema(Strict):
+    reason = fields.String(validate=validate.Length(1, 500), metadata={"description": "kept in the audit entry"})
+
+
+class UsageVoidResultSchema(Strict):
+    usage_id = fields.Integer(required=True)
+    voided_at = fields.String(required=True, metadata={"format": "date-time"})
+    returned = money(required=True, metadata={"description": "taken off the month's spend (and given back as "
+                                                             "credits on prepaid plans)"})
+    credit_balance = nullable_money(required=True)
+    replayed = fields.Boolean(required=True)
 
 
 class LimitStatusSchema(Strict):

@@ -8,7 +8,7 @@ from ..errors import item_problem
 from ..jsonio import json_response
 from ..messages import decision_json, request_language
 from . import schemas as S
-from .blueprint import answer, blp, documented, ledger
+from .blueprint import REPLAYED, answer, blp, documented, ledger, replayed_headers
 
 
 def _period(text: str | None) -> date | None:
@@ -16,6 +16,7 @@ def _period(text: str | None) -> date | None:
 
 
 @blp.route("/organizations/<org_id>/usage/authorize", methods=["POST"])
+@requires("member")  # a question, nothing charged: a member session may ask it (the console's owners' page does)
 @blp.arguments(S.UsageAuthorizeSchema)
 @blp.response(200, S.AuthorizeResultSchema, headers={"Content-Language": {"schema": {"type": "string"}}})
 @documented()
@@ -70,13 +71,16 @@ def list_usage(org_id, member=None, period=None, cursor=None, limit=100):
 
 
 @blp.route("/organizations/<org_id>/usage/summary", methods=["GET"])
+@requires("read")
 @blp.arguments(S.AsOfQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.UsageSummarySchema)
 @documented(body=False)
 def usage_summary(org_id, as_of=None):
     """Month-to-date (M1): spend per member, each limit's status (`ok`,
     `reached`, `unlimited`, `not_set`), the organization's spend and limit,
-    seat-type pools on legacy plans, and the credit balance on prepaid plans."""
+    seat-type pools on legacy plans, and the credit balance on prepaid plans;
+    where spend is heading (`projection`: the month-end spend at the rate so
+    far, the day a limit is reached or credits run out) and `daily` spend."""
     return json_response(ledger().usage_summary(org_id, as_of))
 
 
@@ -113,3 +117,20 @@ def record_usage_batch(body):
             results.append({"index": index, "status": out.status, **out.answer,
                             "replayed": out.status == "replayed"})
     return json_response({"results": results}, lang=lang)
+
+
+@blp.route("/organizations/<org_id>/usage/<int:usage_id>/void", methods=["POST"])
+@requires("service")
+@blp.arguments(S.RequiredIdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(S.UsageVoidSchema)
+@blp.response(200, S.UsageVoidResultSchema, headers=REPLAYED)
+@documented(409)
+def void_usage(body, org_id, usage_id, idempotency_key):
+    """Void a recorded usage while its billing period is open: its charge comes
+    off the month's spend (and the invoice to be), the credits it consumed
+    come back on prepaid plans, and an audit entry keeps who did it and why
+    (`reason`). Once the period is closed (its invoice issued) the answer is a
+    409 `period_closed`; a usage is voided once (409 `usage_already_voided`).
+    A retry with the same Idempotency-Key returns the first answer."""
+    result = ledger().void_usage(org_id, usage_id, idempotency_key=idempotency_key, **body)
+    return json_response(result, headers=replayed_headers(result))

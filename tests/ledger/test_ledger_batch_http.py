@@ -102,3 +102,19 @@ def test_the_batch_needs_the_service_scope_and_a_bound_key_records_only_its_orga
     assert [r["status"] for r in results] == ["recorded", "error"]
     assert results[1]["error"]["code"] == "organization_not_found"
     assert list(results[1]["error"]["errors"]) == ["records.1.organization"]
+
+
+def test_a_void_over_http(client):
+    recorded = client.post("/v1/usage/batch", json={"records": [rec("v1")]}).get_json()["results"][0]
+    usage_id = recorded["usage"]["id"]
+    path = f"/v1/organizations/acme/usage/{usage_id}/void"
+    assert client.post(path, json={"reason": "test"}).status_code == 422  # the Idempotency-Key is required
+    first = client.post(path, json={"reason": "test"}, headers={"Idempotency-Key": "void-1"})
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["returned"] == "5" and first.get_json()["credit_balance"] == "7"
+    again = client.post(path, json={"reason": "test"}, headers={"Idempotency-Key": "void-1"})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    twice = client.post(path, json={}, headers={"Idempotency-Key": "void-2"})
+    assert twice.status_code == 409 and twice.get_json()["code"] == "usage_already_voided"
+    missing = client.post("/v1/organizations/acme/usage/999999/void", json={}, headers={"Idempotency-Key": "v3"})
+    assert missing.status_code == 404 and missing.get_json()["code"] == "usage_not_found"
