@@ -33,6 +33,7 @@ BLUEPRINTS = [
     "tariff.api.sessions:blp",
     "tariff.api.keys:blp",
     "tariff.api.audit:blp",
+    "tariff.api.workbench:blp",
 ]
 
 
@@ -53,6 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     for target in BLUEPRINTS:
         api.register_blueprint(import_string(target))
     app.register_blueprint(docs.blp)  # Swagger UI's files: not an API operation, so not in /openapi.json
+    from .console import blp as console  # the pages for people (/console): not in /openapi.json either
+    app.register_blueprint(console)
     app.before_request(_check_url)
     app.after_request(_count_request)
     return app
