@@ -29,6 +29,7 @@ def authorize_usage(body, org_id):
 
 
 @blp.route("/organizations/<org_id>/usage", methods=["POST"])
+@requires("service")  # charges: a product's backend, which names the member
 @blp.arguments(S.RequiredIdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(S.UsageRecordSchema)
 @blp.response(201, S.UsageResultSchema, description="recorded and charged (or the first result of this key)",
@@ -60,6 +61,7 @@ def record_usage(body, org_id, idempotency_key):
 
 
 @blp.route("/organizations/<org_id>/usage", methods=["GET"])
+@requires("read")
 @blp.arguments(S.UsageListQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, S.page_of(S.UsageSchema))
 @documented(body=False)
