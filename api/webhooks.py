@@ -18,14 +18,14 @@ from marshmallow import fields, validate
 
 from tariff.storage import NotFound, webhooks
 from tariff.storage.inputs import ID, ID_RULE
-from tariff.storage.webhooks.endpoints import MAX_PAGE, STATUSES, TYPE
+from tariff.storage.webhooks.endpoints import STATUSES, TYPE
 
 from .accounts.blueprint import EXTENSION as LEDGER, REPLAYED, ledger, replayed_headers
 from .accounts.schemas import IdempotencyHeaderSchema
 from .auth import principal, require, requires
 from .blueprint import Blueprint
 from .jsonio import json_response
-from .schemas.common import Strict
+from .schemas.common import PageQuerySchema, Strict, page_of
 
 DISPATCHER = "tariff.webhooks.dispatcher"
 log = logging.getLogger("tariff.webhooks")
@@ -50,18 +50,12 @@ class WebhookCreateSchema(Strict):
                        "leave it out for every event", "example": ["block", "notification.spend_threshold"]})
 
 
-class PageQuery(Strict):
-    cursor = fields.String(validate=validate.Length(1, 512),
-                           metadata={"description": "the `next` of the previous page (opaque)"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_PAGE))
-
-
-class WebhookListQuerySchema(PageQuery):
+class WebhookListQuerySchema(PageQuerySchema):
     organization = fields.String(validate=validate.Regexp(ID, error=ID_RULE),
                                  metadata={"description": "only this organization's endpoints"})
 
 
-class DeliveryListQuerySchema(PageQuery):
+class DeliveryListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
@@ -101,14 +95,6 @@ class DeliverySchema(Strict):
     created_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
-def _page_of(item, name):
-    return type(name, (Strict,), {"items": fields.List(fields.Nested(item), required=True),
-                                  "next": fields.String(required=True, allow_none=True, metadata={
-                                      "description": "the cursor of the next page; null on the last"})})
-
-
-WebhookPageSchema = _page_of(WebhookSchema, "WebhookPageSchema")
-DeliveryPageSchema = _page_of(DeliverySchema, "DeliveryPageSchema")
 COMMON = (401, 403, 404, 422)
 BODY = (400, 413, 415)
 
@@ -158,7 +144,7 @@ def create_webhook(body, idempotency_key=None):
 @blp.route("/webhooks", methods=["GET"])
 @requires("service")
 @blp.arguments(WebhookListQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, WebhookPageSchema)
+@blp.response(200, page_of(WebhookSchema))
 @blp.problems(*COMMON)
 def list_webhooks(organization=None, cursor=None, limit=100):
     """A page of endpoints, oldest first (a key bound to one organization: that organization's)."""
@@ -202,7 +188,7 @@ def delete_webhook(webhook_id, idempotency_key=None):
 @blp.route("/webhooks/<webhook_id>/deliveries", methods=["GET"])
 @requires("service")
 @blp.arguments(DeliveryListQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, DeliveryPageSchema)
+@blp.response(200, page_of(DeliverySchema))
 @blp.problems(*COMMON)
 def list_deliveries(webhook_id, status=None, cursor=None, limit=100):
     """A page of the endpoint's deliveries, oldest first: status (pending,

@@ -8,9 +8,9 @@ block and transition of the ledger as a signed JSON POST, at least once.
 """
 from . import endpoints, outbox, signing
 from .dispatch import Dispatcher, Settings
-from .endpoints import create, decode_cursor, deliveries, delete, find, list_page, retry
+from .endpoints import create, deliveries, delete, find, list_page, retry
 
 outbox.install()
 
-__all__ = ["Dispatcher", "Settings", "create", "decode_cursor", "deliveries", "delete", "endpoints", "find",
+__all__ = ["Dispatcher", "Settings", "create", "deliveries", "delete", "endpoints", "find",
            "list_page", "outbox", "retry", "signing"]

@@ -1,6 +1,6 @@
 """Webhook endpoints (register, list, read, delete) and their deliveries
-(list, retry by hand). Lists are pages: ``{"items": [...], "next": cursor}``
-in creation order; ``next`` is None on the last page.
+(list, retry by hand). Lists are pages as every list's (storage/pages.py):
+``{"items": [...], "next": cursor}`` in creation order.
 
 Registering with an Idempotency-Key: the scope is "" (endpoints may belong
 to no organization) and the request fingerprint names the organization, so
@@ -8,8 +8,6 @@ one key cannot replay another organization's answer.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import TYPE_CHECKING
@@ -17,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete as sql_delete, select
 
-from .. import idempotency, views
+from .. import idempotency, pages, views
 from ..errors import InvalidInput, NotFound
 from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .outbox import CATEGORIES, new_id
@@ -29,7 +27,6 @@ SCHEMES = ("http", "https")
 MAX_URL = 2048
 SECRET_LENGTH = (16, 256)
 TYPE = re.compile(r"^[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,57})?$")
-MAX_PAGE = 1000
 STATUSES = ("pending", "delivered", "failed")
 
 
@@ -74,31 +71,9 @@ def check_events(events: list[str] | None) -> list[str] | None:
     return sorted(set(events))
 
 
-def encode_cursor(pk: int) -> str:
-    return base64.urlsafe_b64encode(f"pk:{pk}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    if not text.startswith("pk:") or not text[3:].isdigit() or int(text[3:]) >= 2 ** 63:
-        raise InvalidInput.field("cursor", "not a cursor this list gave")
-    return int(text[3:])
-
-
-def _page(rows: list, limit: int, view) -> dict:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [view(row) for row in rows], "next": encode_cursor(rows[-1][0].pk) if more else None}
-
-
 def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput.field("limit", f"from 1 to {MAX_PAGE}")
+    if not 1 <= limit <= pages.MAX_LIMIT:
+        raise InvalidInput.field("limit", f"from 1 to {pages.MAX_LIMIT}")
     return limit
 
 
@@ -158,12 +133,13 @@ def _found(session, endpoint_id: str) -> dict:
 def list_page(books: Books, *, organization: str | None = None, cursor: str | None = None,
               limit: int = 100) -> dict:
     """Endpoints oldest first; ``organization``: only that organization's (not those for every one)."""
-    after, limit = decode_cursor(cursor), _limit(limit)
+    limit = _limit(limit)
     with books.read() as uow:
-        query = _endpoint_query().where(WebhookEndpoint.pk > after).order_by(WebhookEndpoint.pk).limit(limit + 1)
+        query = _endpoint_query()
         if organization is not None:
             query = query.where(Organization.id == organization)
-        return _page(list(uow.session.execute(query)), limit, lambda row: endpoint_view(*row))
+        rows = uow.session.execute(pages.after(query, WebhookEndpoint.pk, cursor, int, limit)).all()
+        return pages.page(rows, limit, lambda row: row[0].pk, lambda row: endpoint_view(*row))
 
 
 def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None) -> dict:
@@ -185,18 +161,18 @@ def deliveries(books: Books, endpoint_id: str, *, status: str | None = None, cur
                limit: int = 100) -> dict:
     """An endpoint's deliveries, oldest first: status, attempts, the last
     failure and the next attempt."""
-    after, limit = decode_cursor(cursor), _limit(limit)
+    limit = _limit(limit)
     if status is not None and status not in STATUSES:
         raise InvalidInput.field("status", f"one of {', '.join(STATUSES)}")
     with books.read() as uow:
         _found(uow.session, endpoint_id)
         query = select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk) \
             .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk) \
-            .where(WebhookEndpoint.id == endpoint_id, WebhookDelivery.pk > after) \
-            .order_by(WebhookDelivery.pk).limit(limit + 1)
+            .where(WebhookEndpoint.id == endpoint_id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
-        return _page(list(uow.session.execute(query)), limit, lambda row: delivery_view(*row, endpoint_id))
+        rows = uow.session.execute(pages.after(query, WebhookDelivery.pk, cursor, int, limit)).all()
+        return pages.page(rows, limit, lambda row: row[0].pk, lambda row: delivery_view(*row, endpoint_id))
 
 
 def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: str | None = None) -> dict:
