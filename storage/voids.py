@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tariff.engine import money
 
@@ -52,9 +52,11 @@ def void(books: Books, org_id: str, usage_id: int, *, idempotency_key: str | Non
         if org.closed_through is not None and record.period_start <= org.closed_through:
             raise Conflict(f"the billing period of {record.period_start.strftime('%Y-%m')} is closed (its invoice "
                            f"is issued): usage {usage_id} can no longer be voided", "period_closed")
-        member = session.get(Member, record.member_pk)
+        # Every statement names the organization (docs/scaling.md): no lookup by a bare pk.
+        member_id = session.execute(select(Member.id).where(Member.org_pk == org.pk,
+                                                            Member.pk == record.member_pk)).scalar_one()
         billed, included = record.billed, record.included
-        subjects = {"organization": "", "seat_type": record.seat_type, "individual": member.id}
+        subjects = {"organization": "", "seat_type": record.seat_type, "individual": member_id}
         for level, subject in subjects.items():
             counter = session.get(SpendCounter, (org.pk, record.period_start, level, subject))
             counter.spend -= billed
@@ -63,12 +65,13 @@ def void(books: Books, org_id: str, usage_id: int, *, idempotency_key: str | Non
             CreditEntry.org_pk == org.pk, CreditEntry.usage_record_pk == record.pk,
             CreditEntry.kind == "consumption")).scalar() or money.ZERO)
         if consumed:
-            credits.append(uow, org, "usage_void", consumed, member, record)
-        record.billed, record.included = money.ZERO, money.ZERO
+            credits.append(uow, org, "usage_void", consumed, None, record)
+        session.execute(update(UsageRecord).where(UsageRecord.org_pk == org.pk, UsageRecord.pk == record.pk)
+                        .values(billed=money.ZERO, included=money.ZERO))
         session.add(UsageVoid(org_pk=org.pk, usage_record_pk=record.pk, billed=billed, included=included,
                               credited=consumed, reason=reason, created_at=uow.now))
         who = caller.current()
-        detail = {"usage_id": record.pk, "member": member.id, "period_start": views.iso(record.period_start),
+        detail = {"usage_id": record.pk, "member": member_id, "period_start": views.iso(record.period_start),
                   "billed": views.money(billed), "included": views.money(included),
                   "credited": views.money(consumed), "reason": reason}
         session.add(Event(org_pk=org.pk, kind="usage_void", actor_pk=None, as_of=uow.today, outcome="allow",
