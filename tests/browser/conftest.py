@@ -65,6 +65,7 @@ def seed(app) -> None:
     ledger = Ledger(Database(app.config["DATABASE_URL"]), app.extensions["tariff"].policies.active().evaluator,
                     clock=lambda: clock[0])
     term = date(now.year, 1, 1) if now.month > 1 else date(now.year - 1, 12, 1)
+    last_month = (first - timedelta(days=1)).replace(day=1)
 
     def use(org, key, member, tokens, days_ago, model=OPUS, product="chat"):
         clock[0] = max(first, min(now, now.replace(hour=0, minute=30) - timedelta(days=days_ago)))
@@ -79,9 +80,18 @@ def seed(app) -> None:
     ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("500"))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("5"))
 
-    ledger.create_organization(id="globex", name="Globex", plan="enterprise_sales_assisted", term_start=term,
-                               seats={"enterprise": 3}, primary_owner={"id": "gina", "name": "Gina Park"})
+    # Globex is billed in arrears: last month's usage is on an issued invoice, a line per member.
+    clock[0] = last_month
+    ledger.create_organization(id="globex", name="Globex", plan="enterprise_sales_assisted",
+                               term_start=min(term, last_month.date()), seats={"enterprise": 3},
+                               primary_owner={"id": "gina", "name": "Gina Park"})
     ledger.add_member("globex", actor="gina", id="hal", name="Hal Kim")
+    clock[0] = last_month + timedelta(days=3)
+    for key, member, tokens in (("g0", "hal", 3_000_000), ("g00", "gina", 1_000_000)):
+        ledger.record_usage("globex", idempotency_key=key, member=member, product="chat", model=OPUS,
+                            tokens={"input": tokens})
+    clock[0] = first
+    ledger.run_billing("globex", first.date())
 
     ledger.create_organization(id="initech", name="Initech", plan="seat_based", channel="sales_assisted",
                                term_start=term, seats={"standard": 2, "premium": 1},

@@ -78,6 +78,18 @@ def test_a_seat_based_organization_sees_its_seat_types_and_extra_usage(page, sig
     shots(page, "usage-seat-based-en")
 
 
+def test_a_sales_assisted_owner_opens_last_months_invoice_with_a_line_per_member(page, sign_in, shots):
+    sign_in("globex", "gina")
+    row = page.locator("#history tbody tr").first
+    expect(row).to_contain_text("$20.00")  # 3M + 1M opus input tokens last month
+    row.get_by_role("button").click()
+    lines = page.locator("#invoice-lines")
+    expect(lines.locator("tbody tr", has_text="hal")).to_contain_text("$15.00")
+    expect(lines.locator("tbody tr", has_text="gina")).to_contain_text("$5.00")
+    expect(lines.locator("tfoot")).to_contain_text("$")
+    shots(page, "usage-invoice-en")
+
+
 def test_billing_staff_run_a_playground_decision_and_a_what_if_replay(page, sign_in, shots):
     sign_in("", "", to="workbench")
     expect(page.locator("#plans details")).to_have_count(4)
