@@ -64,10 +64,18 @@ def decided(session: Session, decision: Decision, now: datetime) -> None:
 
 def notified(session: Session, rows: list[dict]) -> None:
     """Spend notifications written with Core (``rows``: the inserted values,
-    no pk yet): reported like the ORM's, their ``id`` unknown (null)."""
+    without their pk): reported like the ORM's, each id read back by the
+    row's unique key, and only when the organization has an endpoint."""
     with session.no_autoflush:
         for row in rows:
-            for org_pk, event_type, data, created_at in _reported(session, Notification(**row)):
+            if not _endpoints(session, row["org_pk"]):
+                continue
+            note = Notification(**row)
+            note.pk = session.execute(select(Notification.pk).where(
+                Notification.org_pk == note.org_pk, Notification.period_start == note.period_start,
+                Notification.level == note.level, Notification.subject == note.subject,
+                Notification.threshold_pct == note.threshold_pct)).scalar()
+            for org_pk, event_type, data, created_at in _reported(session, note):
                 _write(session, org_pk, event_type, data, created_at)
 
 
@@ -160,11 +168,16 @@ def _block_state(session: Session, org: Organization, decision: Decision, reason
     return hashlib.sha256("\x1f".join(state).encode()).hexdigest()
 
 
+def _endpoints(session: Session, org_pk: int) -> list[WebhookEndpoint]:
+    """The endpoints that hear of ``org_pk``: its own and those for every organization."""
+    return list(session.execute(select(WebhookEndpoint).where(
+        or_(WebhookEndpoint.org_pk.is_(None), WebhookEndpoint.org_pk == org_pk))).scalars())
+
+
 def _write(session: Session, org_pk: int, event_type: str, data: dict, created_at: datetime,
            dedupe: str | None = None) -> None:
-    endpoints = [e for e in session.execute(select(WebhookEndpoint).where(
-        or_(WebhookEndpoint.org_pk.is_(None), WebhookEndpoint.org_pk == org_pk))).scalars()
-        if wants(json.loads(e.events) if e.events else None, event_type)]
+    endpoints = [e for e in _endpoints(session, org_pk) if wants(json.loads(e.events) if e.events else None,
+                                                                 event_type)]
     if not endpoints:
         return
     if dedupe is not None and session.execute(select(WebhookEvent.pk).where(

@@ -72,6 +72,7 @@ def test_a_threshold_notification_is_an_event_in_its_transaction(ledger, databas
     assert (body["id"], body["type"], body["organization"]) == (event.id, "notification.spend_threshold", "acme")
     assert body["data"]["level"] == "organization" and body["data"]["threshold_pct"] == 50
     assert (body["data"]["spend"], body["data"]["limit"]) == ("5", "10")  # exact decimal text
+    assert body["data"]["id"] == ledger.list_notifications("acme")["items"][0]["id"]
     page = webhooks.deliveries(ledger.books, endpoint["id"])
     assert [(d["event"]["id"], d["status"], d["attempts"]) for d in page["items"]] == [(event.id, "pending", 0)]
 
