@@ -278,3 +278,57 @@ def test_tariff_serve_delivers_with_several_workers(tmp_path):
         log.close()
         receiver.shutdown()
         receiver.server_close()
+
+
+# -- the README's receiver ------------------------------------------------------------------------
+
+def readme_receiver() -> dict:
+    """The README's receiver example, run as a module (its server is started by the test)."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = text.index("```python\n# receiver.py")
+    code = text[start + len("```python\n"):text.index("```", start + 10)]
+    namespace = {"__name__": "readme_receiver"}
+    exec(compile(code, "README.md#receiver.py", "exec"), namespace)  # noqa: S102 (our own README)
+    return namespace
+
+
+def test_the_readme_receiver_verifies_signatures_and_refuses_replays():
+    receiver = readme_receiver()
+    secret, body, now = receiver["SECRET"].decode(), b'{"id":"evt_1"}', time.time()
+    assert receiver["verify"](signing.header(secret, int(now), body), body, now)
+    assert not receiver["verify"](signing.header(secret, int(now), body), body + b" ", now)  # tampered
+    assert not receiver["verify"](signing.header("another secret, long enough", int(now), body), body, now)
+    assert not receiver["verify"](signing.header(secret, int(now) - 301, body), body, now)  # a replay
+    assert receiver["verify"](signing.header(secret, int(now) - 299, body), body, now)
+    assert not receiver["verify"]("t=soon,v1=00", body, now) and not receiver["verify"]("", body, now)
+
+
+def test_the_readme_receiver_takes_real_deliveries_once(app, client, org, capsys):
+    from tariff.storage.webhooks import Dispatcher, Settings
+    receiver = readme_receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver["Hooks"])
+    server.RequestHandlerClass.log_message = lambda *args: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hook = client.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{server.server_address[1]}/",
+                                                 "secret": receiver["SECRET"].decode()}).get_json()
+        spend(app, "a")
+        dispatcher = Dispatcher(ledger(app).db, Settings(first_retry_s=0.05, max_retry_s=0.1))
+        url = f"/v1/webhooks/{hook['id']}/deliveries"
+        [delivery] = client.get(url).get_json()["items"]
+
+        def delivered(attempts):
+            deadline = time.monotonic() + WAIT_S
+            while (client.get(url).get_json()["items"][0]["status"], client.get(url).get_json()["items"][0]
+                   ["attempts"]) != ("delivered", attempts):
+                assert time.monotonic() < deadline
+                dispatcher.run_once() or time.sleep(0.02)
+        delivered(1)
+        client.post(f"{url}/{delivery['id']}/retry")  # sent again: the receiver drops the repeat
+        delivered(2)
+        assert receiver["seen"] == {delivery["event"]["id"]}
+        assert capsys.readouterr().out.count("notification.spend_threshold acme") == 1
+    finally:
+        server.shutdown()
+        server.server_close()
