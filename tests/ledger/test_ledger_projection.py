@@ -34,11 +34,13 @@ def test_run_out_day_is_a_ceiling_after_today():
     assert projection.run_out_on(Decimal("1000000"), Decimal("0.000000001"), 1, today) is None  # past the horizon
 
 
-def test_summary_projects_organization_and_members(ledger, new_org):
-    new_org(members=("ana", "ben"))  # self-serve, prepaid; the clock is 2026-04-10, April has 30 days
+def test_summary_projects_organization_and_members(ledger, new_org, clock):
+    clock.set(2026, 4, 1)  # members from the 1st, so usage can be dated on any day of April
+    new_org(members=("ana", "ben"))  # self-serve, prepaid; April has 30 days
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
     ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("10"))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
+    clock.set(2026, 4, 10)
     record(ledger, "a", "ana", 1_000_000, 2)   # 5 USD on the 2nd
     record(ledger, "b", "ben", 400_000, 10)    # 2 USD on the 10th
     summary = ledger.usage_summary("acme")
@@ -64,10 +66,12 @@ def test_summary_projects_organization_and_members(ledger, new_org):
 
 
 def test_reached_limits_and_spent_credits_are_today_and_far_limits_are_none(ledger, new_org, clock):
+    clock.set(2026, 4, 1)
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("5"))
     ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("1000"))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("5"))
+    clock.set(2026, 4, 10)
     record(ledger, "a", "ana", 1_000_000, 10)  # 5 USD: the credits and ana's limit are used up
     summary = ledger.usage_summary("acme")
     assert summary["projection"]["credits_run_out_on"] == "2026-04-10"
@@ -80,8 +84,10 @@ def test_reached_limits_and_spent_credits_are_today_and_far_limits_are_none(ledg
     assert len(later["daily"]) == 20
 
 
-def test_arrears_plans_have_no_credit_forecast(ledger, new_org):
+def test_arrears_plans_have_no_credit_forecast(ledger, new_org, clock):
+    clock.set(2026, 4, 1)
     new_org(plan="enterprise_sales_assisted", members=("ana",))
+    clock.set(2026, 4, 10)
     record(ledger, "a", "ana", 200_000, 5)  # 1 USD
     summary = ledger.usage_summary("acme")
     assert summary["projection"]["credits_run_out_on"] is None
