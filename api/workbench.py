@@ -22,8 +22,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from flask import current_app
+
 from tariff.engine import TOKEN_CLASSES, EventsError, Replayer, check_policies, explain, money, read_events, run_fixtures
 
+from . import policy_bounds
 from .accounts.blueprint import ledger
 from .auth import requires
 from .blueprint import Blueprint
@@ -170,17 +173,21 @@ def what_if(body: dict):
     the events of `events` (an uploaded file's text) and, with `ledger`, the
     ledger's history; the money difference per organization and plan, members
     newly blocked or unblocked, notifications and transitions changed. A
-    changed set with errors answers `valid: false` with its findings."""
+    changed set with errors answers `valid: false` with its findings. The
+    files are bounded as in POST /v1/policies/validate. Needs the admin scope."""
     if body["events"] is None and not body["ledger"]:
         raise ApiError(422, "invalid_request", "give events, ledger, or both",
                        errors={"events": ["an event file's text, or set ledger to true"]})
+    config = current_app.config
+    policy_bounds.check_files(body["files"], config["MAX_POLICY_BYTES"], config["MAX_POLICY_NODES"])  # as validate
     store = services().policies
     active = store.active()
     root = Path(tempfile.mkdtemp(prefix="tariff-what-if-"))
     try:
         changed = _overlay(root / "set", active.snapshot, body["files"], body["base"])
         try:
-            verdict = check_policies(changed)
+            with policy_bounds.deadline(config["VALIDATE_TIMEOUT_S"]):
+                verdict = check_policies(changed)
         except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # as validate: the loader gave up
             raise Unreadable("the files could not be read as a policy set") from exc
         shown = [_relative(f.to_dict(), changed) for f in verdict.findings]
@@ -194,8 +201,9 @@ def what_if(body: dict):
             try:
                 for payload in read_events(events):
                     replayer.add(payload)
-            except EventsError as exc:
-                message = str(exc).replace(str(events), "events")
+            except (EventsError, RecursionError) as exc:  # RecursionError: JSON nested past Python's limit
+                message = str(exc).replace(str(events), "events") if isinstance(exc, EventsError) else \
+                    "an event nests too deeply"
                 raise ApiError(422, "invalid_events", message, errors={"events": [message]}) from None
         if body["ledger"]:
             from tariff.storage.history import recorded_requests

@@ -96,6 +96,7 @@ def test_what_if_replays_the_ledger_and_reports_a_broken_set_with_places(client)
 
 @pytest.mark.parametrize("body, field", [({"files": {}}, "events"),
                                          ({"files": {}, "events": "{not json\n"}, "events"),
+                                         ({"files": {}, "events": "{\"a\": " + "[" * 100_000 + "\n"}, "events"),
                                          ({"files": {"../x.yaml": "a: 1"}, "ledger": True}, "files")])
 def test_what_if_refuses_bad_input_naming_the_field(client, body, field):
     response = client.post("/v1/workbench/what-if", json=body)
