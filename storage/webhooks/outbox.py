@@ -101,9 +101,10 @@ def _before_commit(session: Session) -> None:
     blocks = session.info.pop(_BLOCKS, None)
     if not blocks:
         return
+    seen: set[tuple[int, str]] = set()  # blocks of this commit, not yet in the table
     with session.no_autoflush:
         for decision, now in blocks:
-            _block(session, decision, now)
+            _block(session, decision, now, seen)
 
 
 def _forget(session: Session, *_args) -> None:
@@ -138,7 +139,7 @@ def _reported(session: Session, row) -> list[tuple[int, str, dict, datetime]]:
     return out
 
 
-def _block(session: Session, decision: Decision, now: datetime) -> None:
+def _block(session: Session, decision: Decision, now: datetime, seen: set[tuple[int, str]]) -> None:
     request = decision.request or {}
     org_id = (request.get("organization") or {}).get("id")
     org = session.execute(select(Organization).where(Organization.id == org_id)).scalar_one_or_none()
@@ -150,8 +151,10 @@ def _block(session: Session, decision: Decision, now: datetime) -> None:
         data = {"reason": reason, "member": member, "product": decision.product, "seat_type": decision.seat_type,
                 "resume": plain["resume"],
                 "decision": {"event": decision.event, "plan": plain["plan"], "as_of": plain["as_of"]}}
-        _write(session, org.pk, f"block.{reason['code']}", data, now,
-               dedupe=_block_state(session, org, decision, reason, member))
+        state = _block_state(session, org, decision, reason, member)
+        if (org.pk, state) not in seen:
+            seen.add((org.pk, state))
+            _write(session, org.pk, f"block.{reason['code']}", data, now, dedupe=state)
 
 
 def _block_state(session: Session, org: Organization, decision: Decision, reason: dict, member: str | None) -> str:

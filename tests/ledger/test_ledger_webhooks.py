@@ -124,6 +124,22 @@ def test_a_block_is_reported_once_per_state(ledger, database, new_org):
     assert types(database) == ["block.credits_exhausted"] * 2
 
 
+def test_the_batch_path_reports_its_notifications_and_blocks(ledger, database, new_org):
+    for org in ("acme", "beta"):
+        new_org(org, members=("ana",))
+        ledger.purchase_credits(org, actor="pat", amount=Decimal("3"))
+        ledger.set_limit(org, actor="pat", level="organization", limit=Decimal("100"))
+    register(ledger)
+    items = [{"organization": org, "idempotency_key": key, "member": "ana", "product": "chat", "model": OPUS,
+              "tokens": {"input": tokens}} for org in ("acme", "beta")
+             for key, tokens in (("1", 10_000_000), ("2", 1_000_000), ("3", 1_000_000))]
+    out = ledger.record_usage_batch(items)
+    assert [o.status for o in out] == ["recorded", "blocked", "blocked"] * 2  # 50 of 100, then no credits
+    kinds = Counter((json.loads(e.body)["organization"], e.type) for e in outbox(database))
+    assert kinds == {("acme", "notification.spend_threshold"): 1, ("acme", "block.credits_exhausted"): 1,
+                     ("beta", "notification.spend_threshold"): 1, ("beta", "block.credits_exhausted"): 1}
+
+
 def test_a_raised_limit_reached_again_is_a_new_block(ledger, database, new_org):
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
