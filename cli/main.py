@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins():
     """Subcommands that live in their own modules (explain, diff, keys)."""
     found = []
-    for name in ("tariff.cli.explain", "tariff.cli.diff", "tariff.cli.keys"):
+    for name in ("tariff.cli.explain", "tariff.cli.diff", "tariff.cli.keys", "tariff.cli.demo"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:
