@@ -34,6 +34,7 @@ DEFAULTS = {
     "WEBHOOKS_GIVE_UP_S": 3 * 24 * 3600.0,
     "WEBHOOKS_TIMEOUT_S": 5.0,
     "WEBHOOKS_POLL_S": 1.0,
+    "WEBHOOKS_RETENTION_DAYS": 30.0,
 }
 
 def boolean(raw: str) -> bool:
@@ -61,6 +62,7 @@ ENVIRONMENT = {
     "TARIFF_WEBHOOKS_GIVE_UP_S": ("WEBHOOKS_GIVE_UP_S", float),
     "TARIFF_WEBHOOKS_TIMEOUT_S": ("WEBHOOKS_TIMEOUT_S", float),
     "TARIFF_WEBHOOKS_POLL_S": ("WEBHOOKS_POLL_S", float),
+    "TARIFF_WEBHOOKS_RETENTION_DAYS": ("WEBHOOKS_RETENTION_DAYS", float),
 }
 
 # flask-smorest and Flask settings that are not meant to be changed.
@@ -106,10 +108,10 @@ def build(test_config: dict | None, environ=os.environ) -> dict:
             raise ConfigError(f"TARIFF_{name} is no longer read: callers use keys; make one with "
                               "`tariff keys create --scope admin`")
     webhooks = ("WEBHOOKS_RETRY_FIRST_S", "WEBHOOKS_RETRY_MAX_S", "WEBHOOKS_GIVE_UP_S", "WEBHOOKS_TIMEOUT_S",
-                "WEBHOOKS_POLL_S")
+                "WEBHOOKS_POLL_S", "WEBHOOKS_RETENTION_DAYS")
     for key in webhooks:
         if isinstance(config[key], bool) or not isinstance(config[key], (int, float)) or not 0 < config[key] < 1e9:
-            raise ConfigError(f"{key} must be a positive number of seconds, got {config[key]!r}")
+            raise ConfigError(f"{key} must be a positive number, got {config[key]!r}")
     if config["WEBHOOKS_RETRY_MAX_S"] < config["WEBHOOKS_RETRY_FIRST_S"]:
         raise ConfigError("WEBHOOKS_RETRY_MAX_S cannot be shorter than WEBHOOKS_RETRY_FIRST_S")
     secret = config["SECRET_KEY"]

@@ -216,7 +216,7 @@ def retry_delivery(webhook_id, delivery_id, idempotency_key=None):
 def settings(config) -> webhooks.Settings:
     return webhooks.Settings(first_retry_s=config["WEBHOOKS_RETRY_FIRST_S"], max_retry_s=config["WEBHOOKS_RETRY_MAX_S"],
                              give_up_s=config["WEBHOOKS_GIVE_UP_S"], timeout_s=config["WEBHOOKS_TIMEOUT_S"],
-                             poll_s=config["WEBHOOKS_POLL_S"])
+                             poll_s=config["WEBHOOKS_POLL_S"], retention_s=config["WEBHOOKS_RETENTION_DAYS"] * 86400)
 
 
 def _start_dispatcher(state) -> None:

@@ -16,6 +16,8 @@ doubling up to ``max_retry_s``, with up to 10% jitter so that many
 deliveries to a receiver that comes back do not all arrive at once; a
 delivery still failing ``give_up_s`` after it was created (or retried by
 hand) is marked failed. Any 2xx is a success; redirects are not followed.
+Deliveries done (and then their events) are kept ``retention_s`` (30 days),
+pruned by each dispatcher about hourly.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..db import Database
 from ..errors import DatabaseUnavailable
@@ -53,9 +55,12 @@ class Settings:
     timeout_s: float = 5.0
     poll_s: float = 1.0
     batch: int = 10
+    retention_s: float = 30 * 24 * 3600.0  # delivered and failed deliveries, and their events, then go
+    prune_every_s: float = 3600.0
 
     def __post_init__(self):
-        for name in ("first_retry_s", "max_retry_s", "give_up_s", "timeout_s", "poll_s"):
+        for name in ("first_retry_s", "max_retry_s", "give_up_s", "timeout_s", "poll_s", "retention_s",
+                     "prune_every_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"webhook setting {name} must be positive, got {getattr(self, name)!r}")
         if self.max_retry_s < self.first_retry_s:
@@ -181,10 +186,28 @@ class Dispatcher:
             self.record(item, self.deliver(item))
         return len(claimed)
 
+    def prune(self) -> int:
+        """Forget deliveries done (delivered or failed) longer than the
+        retention ago, and the events left with none; how many deliveries went."""
+        cutoff = self.clock() - timedelta(seconds=self.settings.retention_s)
+        with self.db.write() as session:
+            gone = session.execute(delete(WebhookDelivery).where(
+                WebhookDelivery.status != "pending", WebhookDelivery.created_at < cutoff)).rowcount or 0
+            session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < cutoff, ~select(
+                WebhookDelivery.pk).where(WebhookDelivery.event_pk == WebhookEvent.pk).exists()))
+        return gone
+
     # -- the thread -------------------------------------------------------------------
 
     def run(self) -> None:
+        next_prune = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self.settings.prune_every_s
+                try:
+                    self.prune()
+                except Exception:  # a busy database: next time
+                    log.exception("webhook pruning failed")
             try:
                 busy = self.run_once()
             except DatabaseUnavailable as exc:  # busy or down: try again at the next poll

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -413,3 +413,20 @@ def test_an_expired_lease_is_claimed_again(ledger, database, new_org):
     with database.read() as session:
         row = session.execute(select(WebhookDelivery)).scalar_one()
     assert (row.status, row.attempts, row.last_status) == ("delivered", 1, 200)
+
+
+def test_deliveries_done_are_pruned_after_the_retention(ledger, database, new_org, clock):
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    register(ledger)
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("10"))
+    record(ledger, "a"), record(ledger, "b")  # three events
+    done = Dispatcher(database, FAST, send=lambda *a: Outcome(True, 200))
+    [first, *rest] = done.claim()
+    done.record(first, Outcome(True, 200))
+    assert Dispatcher(database, Settings(retention_s=3600)).prune() == 0  # all younger than an hour
+    later = Dispatcher(database, Settings(retention_s=3600),
+                       clock=lambda: datetime.now(timezone.utc) + timedelta(hours=2))
+    assert later.prune() == 1  # the delivered one; the pending ones stay, whatever their age
+    with database.read() as session:
+        assert len(session.execute(select(WebhookDelivery)).all()) == 2
+    assert len(outbox(database)) == 2
