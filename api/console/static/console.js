@@ -159,6 +159,9 @@ const Console = (() => {
   function showAlert(error) {
     const box = document.getElementById("page-alert");
     box.replaceChildren(problemNode(error));
+    if (error && error.status === 401) {  // no session, or it expired: the way back in
+      box.append(el("p", {}, el("a", {href: withLang("/console")}, t("nav_sign_in"))));
+    }
     box.hidden = false;
   }
   function status(text) {
