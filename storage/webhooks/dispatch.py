@@ -113,7 +113,7 @@ def post(url: str, body: bytes, headers: dict, timeout_s: float) -> Outcome:
             return Outcome(200 <= response.status < 300, response.status)
     except urllib.error.HTTPError as exc:
         return Outcome(False, exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 (refused, reset, timed out, a bad status line...: the receiver failed)
         reason = getattr(exc, "reason", exc)
         return Outcome(False, None, f"{type(reason).__name__}: {reason}"[:500])
 

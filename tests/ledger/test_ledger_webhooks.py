@@ -430,3 +430,25 @@ def test_deliveries_done_are_pruned_after_the_retention(ledger, database, new_or
     with database.read() as session:
         assert len(session.execute(select(WebhookDelivery)).all()) == 2
     assert len(outbox(database)) == 2
+
+
+def test_a_receiver_that_breaks_the_protocol_is_a_failed_attempt():
+    """Not only refused connections: a close before any answer, a garbled or cut status line are failures too."""
+    import socket
+    from tariff.storage.webhooks.dispatch import post
+    for reply in (b"", b"HTTP/1.1 banana\r\n\r\n", b"220 smtp.example.com ESMTP\r\n"):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer(reply=reply, server=server):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(reply)
+            conn.close()
+        thread = threading.Thread(target=answer)
+        thread.start()
+        outcome = post(f"http://127.0.0.1:{server.getsockname()[1]}/", b"{}", {}, 5)
+        thread.join()
+        server.close()
+        assert outcome.ok is False and outcome.error, reply
