@@ -16,7 +16,8 @@ def test_a_file_sink_gets_one_line_per_decision(make_app, tmp_path, request_body
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(lines) == 2  # input errors are not decisions
     first = lines[0]
-    assert set(first) == {"decision_id", "time", "policy_version", "input", "result"}
+    assert set(first) == {"decision_id", "time", "policy_version", "input", "result", "caller"}
+    assert first["caller"] == {"key_id": None, "key_name": "local", "member": None}  # no key yet: local mode
     assert first["decision_id"] == single["decision_id"]
     uuid.UUID(first["decision_id"])
     assert datetime.fromisoformat(first["time"]).tzinfo is not None
