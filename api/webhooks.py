@@ -18,7 +18,7 @@ from marshmallow import fields, validate
 
 from tariff.storage import NotFound, webhooks
 from tariff.storage.inputs import ID, ID_RULE
-from tariff.storage.webhooks.endpoints import STATUSES, TYPE
+from tariff.storage.webhooks.endpoints import STATUSES
 
 from .accounts.blueprint import EXTENSION as LEDGER, REPLAYED, ledger, replayed_headers
 from .accounts.schemas import IdempotencyHeaderSchema
@@ -45,7 +45,7 @@ class WebhookCreateSchema(Strict):
         "description": "16 to 256 characters: deliveries are signed with it; never answered again"})
     organization = fields.String(validate=validate.Regexp(ID, error=ID_RULE), metadata={
         "description": "only this organization's events; leave it out for every organization's (admin)"})
-    events = fields.List(fields.String(validate=validate.Regexp(TYPE)), allow_none=True, metadata={
+    events = fields.List(fields.String(validate=validate.Length(1, 100)), allow_none=True, metadata={
         "description": "categories (notification, block, transition) or types (block.credits_exhausted); "
                        "leave it out for every event", "example": ["block", "notification.spend_threshold"]})
 

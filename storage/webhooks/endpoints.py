@@ -9,7 +9,6 @@ one key cannot replay another organization's answer.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,7 +25,6 @@ if TYPE_CHECKING:  # the unit of work imports the outbox: no import cycle at run
 SCHEMES = ("http", "https")
 MAX_URL = 2048
 SECRET_LENGTH = (16, 256)
-TYPE = re.compile(r"^[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,57})?$")
 STATUSES = ("pending", "delivered", "failed")
 
 
@@ -58,14 +56,22 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-def check_events(events: list[str] | None) -> list[str] | None:
+def event_types(vocabulary: dict) -> set[str]:
+    """Every type an event can have under a policy's vocabulary."""
+    return ({f"notification.{code}" for code in vocabulary["notifications"]}
+            | {f"block.{code}" for code, reason in vocabulary["reasons"].items() if reason.get("kind") == "block"}
+            | {f"transition.{code}" for code in vocabulary["transitions"]})
+
+
+def check_events(events: list[str] | None, vocabulary: dict) -> list[str] | None:
+    """Categories, or types the policy in force can send (a typo would silently receive nothing)."""
     if events is None:
         return None
     if not events:
         raise InvalidInput.field("events", "at least one; leave it out to receive every event")
-    errors = {f"events.{i}": [f"a category ({', '.join(CATEGORIES)}) or a type such as block.credits_exhausted"]
-              for i, name in enumerate(events)
-              if not isinstance(name, str) or not TYPE.match(name) or name.split(".")[0] not in CATEGORIES}
+    known = event_types(vocabulary)
+    errors = {f"events.{i}": [f"a category ({', '.join(CATEGORIES)}) or a type: {', '.join(sorted(known))}"]
+              for i, name in enumerate(events) if name not in CATEGORIES and name not in known}
     if errors:
         raise InvalidInput("the event types are not valid", errors=errors)
     return sorted(set(events))
@@ -99,7 +105,8 @@ def delivery_view(delivery: WebhookDelivery, event: WebhookEvent, endpoint_id: s
 
 def create(books: Books, *, url: str, secret: str, organization: str | None = None,
            events: list[str] | None = None, idempotency_key: str | None = None) -> dict:
-    url, secret, events = check_url(url), check_secret(secret), check_events(events)
+    url, secret = check_url(url), check_secret(secret)
+    events = check_events(events, books.evaluator.policy.vocabulary)
     with books.write() as uow:
         org = uow.lock_org(organization) if organization is not None else None
         once = idempotency.Once(uow, "", "webhooks.create", idempotency_key, url=url, secret=secret,

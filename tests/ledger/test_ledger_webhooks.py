@@ -188,8 +188,9 @@ def test_bad_secrets_events_and_unknown_organizations_are_refused(ledger):
         webhooks.create(ledger.books, url="https://example.com/", secret="short")
     assert list(error.value.errors) == ["secret"]
     with pytest.raises(InvalidInput) as error:
-        register(ledger, events=["notification", "refund", "block.X"])
-    assert list(error.value.errors) == ["events.1", "events.2"]
+        register(ledger, events=["notification", "refund", "block.X", "block.credits_exhaustd", "block.",
+                                 "block.role_not_allowed", "transition.period_reset"])
+    assert list(error.value.errors) == ["events.1", "events.2", "events.3", "events.4", "events.5"]
     with pytest.raises(NotFound):
         register(ledger, organization="nobody")
 
