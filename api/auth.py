@@ -220,6 +220,31 @@ def init_app(app, api) -> None:
                        "it needs: admin > service > member > read"})
     app.before_request(_forget_caller)
     app.before_request(_fail_closed)
+    to_dict = api.spec.to_dict
+    api.spec.to_dict = lambda: _document_refusals(to_dict())
+
+
+REFUSALS = (("401", "UNAUTHORIZED", "no valid key or session"), ("403", "FORBIDDEN", "too little scope"),
+            ("404", "NOT_FOUND", "no such organization (or a key bound to another)"))
+
+
+def _document_refusals(spec: dict) -> dict:
+    """Every operation that needs a scope documents what refusing it answers
+    (401, 403; 404 where an organization is in the path), unless it says more."""
+    from .errors import PROBLEM
+    components = spec.setdefault("components", {}).setdefault("responses", {})
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or operation.get("x-scope") in (None, PUBLIC):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, name, why in REFUSALS:
+                if status == "404" and "{org_id}" not in path:
+                    continue
+                components.setdefault(name, {"description": why, "content": {
+                    PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+                responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+    return spec
 
 
 def _forget_caller():

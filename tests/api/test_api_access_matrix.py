@@ -192,6 +192,8 @@ def test_every_operation_answers_each_caller_as_its_scope_says(world, method, pa
                 wrong.append(f"{name}: expected to pass authorization, got {got}")
         elif got != want:
             wrong.append(f"{name}: expected {want}, got {got}")
+        elif str(want[0]) not in op["responses"]:
+            wrong.append(f"{name}: {want[0]} is not among the operation's documented responses")
     assert not wrong, f"{method.upper()} {path} (x-scope {scope}):\n  " + "\n  ".join(wrong)
 
 
