@@ -115,6 +115,9 @@ def test_billing_staff_run_a_playground_decision_and_a_what_if_replay(page, sign
     table = page.locator("#what-if-table")
     # acme used 1.4M opus input tokens: 1 USD more per million is +1.40 USD.
     expect(table.locator("tbody tr", has_text="acme")).to_contain_text("+$1.40")
+    page.get_by_role("button", name="Run the fixtures").click()
+    expect(page.locator("#fixtures")).to_have_text(re.compile(r"^[1-9][0-9,]* passed, 0 failed"))
+    expect(page.locator("#plans summary").first).to_contain_text(re.compile(r"\d+ rules"))
     shots(page, "workbench-en")
 
 

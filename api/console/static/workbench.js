@@ -16,7 +16,7 @@
     for (const plan of data.plans) {
       const seats = Object.entries(plan.seat_types).map(([seat, products]) => t("seat_products", {seat, products: products.join(", ")}));
       box.append(el("details", {class: "plan"},
-        el("summary", {}, el("strong", {}, plan.title), ` (${plan.id}) — ${plan.rules.length}`),
+        el("summary", {}, el("strong", {}, plan.title), ` (${plan.id}) — ${t("rule_count", {n: plan.rules.length})}`),
         el("p", {}, `${plan.channels.join(", ")} · ${plan.usage} · ${seats.join(" · ")} · ${plan.file}`),
         el("div", {class: "table-wrap"}, el("table", {},
           el("thead", {}, el("tr", {}, [t("col_rule"), t("col_events"), t("col_cites"), t("col_where")].map(h => el("th", {scope: "col"}, h)))),
