@@ -35,6 +35,7 @@ DEFAULTS = {
     "WEBHOOKS_TIMEOUT_S": 5.0,
     "WEBHOOKS_POLL_S": 1.0,
     "WEBHOOKS_RETENTION_DAYS": 30.0,
+    "WEBHOOKS_PRIVATE_TARGETS": "allow",  # refuse: endpoints must resolve to public addresses only
 }
 
 def boolean(raw: str) -> bool:
@@ -63,6 +64,7 @@ ENVIRONMENT = {
     "TARIFF_WEBHOOKS_TIMEOUT_S": ("WEBHOOKS_TIMEOUT_S", float),
     "TARIFF_WEBHOOKS_POLL_S": ("WEBHOOKS_POLL_S", float),
     "TARIFF_WEBHOOKS_RETENTION_DAYS": ("WEBHOOKS_RETENTION_DAYS", float),
+    "TARIFF_WEBHOOKS_PRIVATE_TARGETS": ("WEBHOOKS_PRIVATE_TARGETS", str),
 }
 
 # flask-smorest and Flask settings that are not meant to be changed.
@@ -112,6 +114,9 @@ def build(test_config: dict | None, environ=os.environ) -> dict:
     for key in webhooks:
         if isinstance(config[key], bool) or not isinstance(config[key], (int, float)) or not 0 < config[key] < 1e9:
             raise ConfigError(f"{key} must be a positive number, got {config[key]!r}")
+    if config["WEBHOOKS_PRIVATE_TARGETS"] not in ("allow", "refuse"):
+        raise ConfigError("WEBHOOKS_PRIVATE_TARGETS (TARIFF_WEBHOOKS_PRIVATE_TARGETS) must be allow or refuse, "
+                          f"got {config['WEBHOOKS_PRIVATE_TARGETS']!r}")
     if config["WEBHOOKS_RETRY_MAX_S"] < config["WEBHOOKS_RETRY_FIRST_S"]:
         raise ConfigError("WEBHOOKS_RETRY_MAX_S cannot be shorter than WEBHOOKS_RETRY_FIRST_S")
     secret = config["SECRET_KEY"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from marshmallow import fields, validate
 
 from tariff.storage import NotFound, webhooks
@@ -137,7 +138,8 @@ def create_webhook(body, idempotency_key=None):
     naming `url`).
     """
     _may_manage(body.get("organization"))
-    out = webhooks.create(ledger().books, idempotency_key=idempotency_key, **body)
+    out = webhooks.create(ledger().books, idempotency_key=idempotency_key,
+                          private_targets=current_app.config["WEBHOOKS_PRIVATE_TARGETS"] == "allow", **body)
     return json_response(out, 201, headers=replayed_headers(out))
 
 
@@ -216,7 +218,8 @@ def retry_delivery(webhook_id, delivery_id, idempotency_key=None):
 def settings(config) -> webhooks.Settings:
     return webhooks.Settings(first_retry_s=config["WEBHOOKS_RETRY_FIRST_S"], max_retry_s=config["WEBHOOKS_RETRY_MAX_S"],
                              give_up_s=config["WEBHOOKS_GIVE_UP_S"], timeout_s=config["WEBHOOKS_TIMEOUT_S"],
-                             poll_s=config["WEBHOOKS_POLL_S"], retention_s=config["WEBHOOKS_RETENTION_DAYS"] * 86400)
+                             poll_s=config["WEBHOOKS_POLL_S"], retention_s=config["WEBHOOKS_RETENTION_DAYS"] * 86400,
+                             private_targets=config["WEBHOOKS_PRIVATE_TARGETS"] == "allow")
 
 
 def _start_dispatcher(state) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy import delete, or_, select, update
 from ..db import Database
 from ..errors import DatabaseUnavailable
 from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from . import signing
+from . import signing, targets
 
 log = logging.getLogger("tariff.webhooks")
 USER_AGENT = "tariff-webhooks/1"
@@ -56,6 +56,7 @@ class Settings:
     poll_s: float = 1.0
     batch: int = 10
     retention_s: float = 30 * 24 * 3600.0  # delivered and failed deliveries, and their events, then go
+    private_targets: bool = True  # False: only to public addresses (targets.py)
     prune_every_s: float = 3600.0
 
     def __post_init__(self):
@@ -154,6 +155,10 @@ class Dispatcher:
                 for pk, url, secret, body, attempts, window_start in rows]
 
     def deliver(self, item: Claimed) -> Outcome:
+        if not self.settings.private_targets:
+            problem = targets.non_public(item.url)
+            if problem:
+                return Outcome(False, None, f"not sent: {problem}"[:500])
         timestamp = int(time.time())
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                    signing.HEADER: signing.header(item.secret, timestamp, item.body)}

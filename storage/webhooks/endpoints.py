@@ -17,6 +17,7 @@ from sqlalchemy import delete as sql_delete, select
 from .. import idempotency, pages, views
 from ..errors import InvalidInput, NotFound
 from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from . import targets
 from .outbox import CATEGORIES, new_id
 
 if TYPE_CHECKING:  # the unit of work imports the outbox: no import cycle at run time
@@ -104,8 +105,14 @@ def delivery_view(delivery: WebhookDelivery, event: WebhookEvent, endpoint_id: s
 # -- endpoints ----------------------------------------------------------------------------
 
 def create(books: Books, *, url: str, secret: str, organization: str | None = None,
-           events: list[str] | None = None, idempotency_key: str | None = None) -> dict:
+           events: list[str] | None = None, idempotency_key: str | None = None,
+           private_targets: bool = True) -> dict:
+    """Register an endpoint; ``private_targets`` False: its host must be public (targets.py)."""
     url, secret = check_url(url), check_secret(secret)
+    if not private_targets:
+        problem = targets.non_public(url)
+        if problem:
+            raise InvalidInput.field("url", f"{problem}; this server delivers to public addresses only")
     events = check_events(events, books.evaluator.policy.vocabulary)
     with books.write() as uow:
         org = uow.lock_org(organization) if organization is not None else None

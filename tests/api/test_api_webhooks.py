@@ -332,3 +332,10 @@ def test_the_readme_receiver_takes_real_deliveries_once(app, client, org, capsys
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_server_refusing_private_targets_says_so_naming_url(make_app):
+    client = make_app(WEBHOOKS_PRIVATE_TARGETS="refuse").test_client()
+    response = register(client, url="http://127.0.0.1:9/hooks")
+    assert response.status_code == 422 and "public addresses only" in response.get_json()["errors"]["url"][0]
+    assert register(client, url="https://93.184.216.34/hooks").status_code == 201

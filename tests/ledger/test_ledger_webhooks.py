@@ -453,3 +453,30 @@ def test_a_receiver_that_breaks_the_protocol_is_a_failed_attempt():
         thread.join()
         server.close()
         assert outcome.ok is False and outcome.error, reply
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://10.1.2.3/",
+                                 "http://169.254.169.254/latest/meta-data/", "https://192.168.0.10/",
+                                 "http://0.0.0.0/"])
+def test_private_targets_can_be_refused(ledger, url):
+    with pytest.raises(InvalidInput) as error:
+        register(ledger, url=url, private_targets=False)
+    assert list(error.value.errors) == ["url"]
+    assert register(ledger, url=url)["url"] == url  # allowed unless refused
+
+
+def test_a_public_address_is_accepted_and_a_private_one_is_not_sent_to(ledger, database, new_org, receiver):
+    assert register(ledger, url="https://93.184.216.34/hooks", private_targets=False)
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    hook = receiver()
+    endpoint = register(ledger, url=hook.url)  # registered while allowed; the dispatcher now refuses
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("10"))
+    record(ledger, "a")
+    sent = []
+    strict = Dispatcher(database, Settings(first_retry_s=0.05, max_retry_s=0.1, private_targets=False),
+                        send=lambda url, *a: sent.append(url) or Outcome(True, 204))
+    assert strict.run_once() == 2  # both endpoints' deliveries of the one event
+    assert sent == ["https://93.184.216.34/hooks"]
+    [delivery] = webhooks.deliveries(ledger.books, endpoint["id"])["items"]
+    assert delivery["status"] == "pending" and "not a public address" in delivery["last_error"]
+    assert hook.got == []
