@@ -330,7 +330,7 @@ class Run:
             outcome.pk = pk
             outcome.answer["usage"]["id"] = pk
         self.usage, self.credits, self.notes, self.recorded, self.balance_moved = [], [], [], [], False
-        if consumed:  # credits went down: an automatic top-up buys in this same transaction
+        if consumed and self.state.top_up:  # credits went down: an automatic top-up buys in this transaction
             bought = top_ups.top_up_if_due(self.uow, self.org.pk)
             if bought is not None:
                 self.balance = bought.balance_after

@@ -5,7 +5,8 @@ reads that give one organization's state for any number of usage records:
 1. ``lock``: the organization's row, ``FOR UPDATE`` (``read``: unlocked);
 2. ``state``: one ``UNION ALL`` of the members named, the idempotency keys
    given, the month-to-date counters, the limits and the highest thresholds
-   notified, for the subjects those members count towards.
+   notified, for the subjects those members count towards, and whether an
+   automatic top-up is set.
 
 Everything is keyed by the organization (its ``org_pk``): see
 docs/scaling.md, and tests/ledger/test_ledger_distribution.py which reads
@@ -25,11 +26,12 @@ from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam
                         null, or_, select, union_all, update)
 
 from .webhooks import outbox
-from .models import CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
+from .models import AutoTopUp, CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
 from .types import Money, UTCDateTime
 
 ORG, MEM, USE = Organization.__table__, Member.__table__, UsageRecord.__table__
 CNT, LIM, NOTE, CRED = SpendCounter.__table__, Limit.__table__, Notification.__table__, CreditEntry.__table__
+TOP = AutoTopUp.__table__
 
 _ORG_COLUMNS = (ORG.c.pk, ORG.c.id, ORG.c.plan, ORG.c.channel, ORG.c.term_start, ORG.c.hipaa_seats,
                 ORG.c.extra_usage, ORG.c.credit_balance, ORG.c.closed_through)
@@ -76,6 +78,8 @@ STATE = union_all(
            or_(NOTE.c.subject == "", NOTE.c.subject.in_(_IDS),
                NOTE.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS)))))
     .group_by(NOTE.c.period_start, NOTE.c.level, NOTE.c.subject),
+    # whether an automatic top-up is set (no: the usage path skips top_ups' own read)
+    select(*_row("t", number=TOP.c.pk)).where(TOP.c.org_pk == _ORG_PK),
 )
 
 # The usage records' ids are taken before they are written, so that every
@@ -123,6 +127,7 @@ class State:
     counters: dict[tuple[date, str, str], Counter] = field(default_factory=dict)
     limits: dict[tuple[str, str], Decimal | None] = field(default_factory=dict)  # None: unlimited
     notified: dict[tuple[date, str, str], int] = field(default_factory=dict)
+    top_up: bool = False  # an automatic top-up is set
 
 
 # Statements run on the session's connection: the same transaction, without
@@ -145,8 +150,10 @@ def state(session, org_pk: int, members: list[str], keys: list[str], periods: li
             out.counters[(period, level, subject)] = Counter(amount, included, number, True)
         elif kind == "l":
             out.limits[(level, subject)] = amount
-        else:
+        elif kind == "n":
             out.notified[(period, level, subject)] = number
+        else:
+            out.top_up = True
     return out
 
 
