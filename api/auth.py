@@ -270,13 +270,3 @@ class Actor(fields.String):
             value = who.member
         return super().deserialize(value, attr, data, **kwargs)
 
-
-# -- the old names (until every blueprint declares its scopes) ----------------------------
-
-def guard_blueprint(blueprint) -> None:
-    """Kept for blueprints not yet converted: their views fail closed (admin)
-    until each declares ``@requires``."""
-
-
-api_token_required = requires("service")
-admin_token_required = requires("admin")
