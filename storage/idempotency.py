@@ -27,7 +27,7 @@ import json
 import os
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from .errors import Conflict, InvalidInput
 from .models import IdempotentAnswer, Organization
@@ -63,6 +63,18 @@ def is_replay(answer) -> bool:
     return isinstance(answer, Replayed) or bool(getattr(answer, "replayed", False))
 
 
+def _queue_first_uses(session, scope: str, key: str) -> None:
+    """Two first uses of one key at once: the second waits for the first's
+    transaction and then replays it. An organization's lock already queues
+    them; an operation with no organization to lock (creating one, a webhook
+    for every organization) needs this. On PostgreSQL, a transaction-scoped
+    advisory lock on the key; SQLite's write transaction holds the whole
+    database already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": f"{scope}\x1f{key}"})
+
+
 class Once:
     """One operation under an optional idempotency key, inside a unit of work
     (call it after the organization is locked, so retries queue behind it)."""
@@ -76,6 +88,7 @@ class Once:
             return
         if not key or len(key) > 255:
             raise InvalidInput.field("idempotency_key", "1 to 255 characters")
+        _queue_first_uses(uow.session, scope, key)
         row = uow.session.execute(select(IdempotentAnswer).where(
             IdempotentAnswer.scope == scope, IdempotentAnswer.idempotency_key == key)).scalar_one_or_none()
         if row is None:

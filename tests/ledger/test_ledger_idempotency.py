@@ -164,3 +164,26 @@ def test_kept_answers_are_pruned_after_the_retention_window(ledger, clock, new_o
     assert idempotency.retention_days() == idempotency.DEFAULT_RETENTION_DAYS
     clock.when = clock.when + timedelta(days=36)
     assert ledger.prune_idempotency_keys() == 1
+
+
+def test_concurrent_first_uses_of_a_key_with_no_organization_to_lock_replay(ledger):
+    """Creating an organization locks no row first: two first uses of one key
+    at once queue on the key (an advisory lock on PostgreSQL), so the second
+    replays the first instead of failing on the unique key or the id."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+    from threading import Barrier
+
+    start = Barrier(6)
+
+    def create(_):
+        start.wait()
+        return ledger.create_organization(id="acme", name="Acme", plan="enterprise_self_serve",
+                                          term_start=date(2026, 1, 1), seats={"enterprise": 2},
+                                          primary_owner={"id": "pat"}, idempotency_key="create-acme")
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(create, range(6)))
+    assert [idempotency.is_replay(a) for a in answers].count(False) == 1
+    assert all(a == answers[0] for a in answers)
+    assert len(ledger.list_seat_changes("acme")["items"]) == 1
