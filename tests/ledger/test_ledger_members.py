@@ -40,7 +40,14 @@ def test_a_removed_member_frees_the_seat_and_keeps_the_history(ledger, new_org):
     # the history stays: the usage and its charge are still the removed member's
     assert [u["member"] for u in ledger.list_usage("acme", member="ana")["items"]] == ["ana"]
     assert ledger.get_organization("acme")["credit_balance"] == "5"
-    # and a removed member no longer acts, or comes back under the same id
+    # and a removed member no longer uses, acts, or comes back under the same id
+    with pytest.raises(Conflict) as gone:
+        ledger.record_usage("acme", idempotency_key="u2", member="ana", product="chat", model=OPUS,
+                            tokens={"input": 1})
+    assert gone.value.code == "member_removed"
+    with pytest.raises(Conflict) as asking:
+        ledger.authorize_usage("acme", member="ana", product="chat")
+    assert asking.value.code == "member_removed"
     with pytest.raises(InvalidInput) as acting:
         ledger.purchase_credits("acme", actor="ana", amount=Decimal("1"))
     assert acting.value.errors == {"actor": ["removed member 'ana' in organization 'acme'"]}
