@@ -38,7 +38,7 @@ def show():
 @requires("admin")
 @blp.arguments(ValidateRequestSchema)
 @blp.response(200, ValidateResponseSchema)
-@blp.problems(400, 401, 403, 413, 415, 422)
+@blp.problems(400, 401, 403, 413, 415, 422, 429)
 def validate(body: dict):
     """Check policy files without serving them: every finding with its file,
     line and column. The files are laid over the served set (`base: served`,
@@ -47,11 +47,14 @@ def validate(body: dict):
     A set with errors is a 200 with `valid: false`. Bounded: MAX_POLICY_BYTES
     of text (413), MAX_VALIDATE_FILES files, MAX_POLICY_NODES YAML nodes,
     path parts of 255 bytes, 16 deep (422), VALIDATE_TIMEOUT_S seconds (422
-    `policy_too_costly`). Needs the admin scope."""
+    `policy_too_costly`), one validation at a time per server (429
+    `validate_busy`, Retry-After: the other workers stay free to decide).
+    Needs the admin scope."""
     config = current_app.config
     policy_bounds.check_files(body["files"], config["MAX_POLICY_BYTES"], config["MAX_POLICY_NODES"])
-    with policy_bounds.deadline(config["VALIDATE_TIMEOUT_S"]):
-        return services().policies.validate(body["files"], body["base"])
+    store = services().policies
+    with policy_bounds.one_at_a_time(store.state), policy_bounds.deadline(config["VALIDATE_TIMEOUT_S"]):
+        return store.validate(body["files"], body["base"])
 
 
 def _diff(old: dict, new: dict, modified: bool) -> dict:

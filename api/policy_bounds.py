@@ -16,12 +16,18 @@ a sync worker does nothing else meanwhile. So, before anything is loaded:
 - time: validate runs under a deadline (VALIDATE_TIMEOUT_S, SIGALRM, in the
   worker's main thread; 422 ``policy_too_costly``). Reload is bounded by the
   checks above only: it registers rulesets in the rules engine, which must
-  not be interrupted halfway.
+  not be interrupted halfway;
+- workers: one validation at a time per server (an flock in the state
+  directory every worker shares); another meanwhile is a 429
+  ``validate_busy`` with Retry-After, so with two or more workers at least
+  one is always free to decide.
 
 The cost at these bounds is measured by bench/bench_validate.py.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -110,6 +116,21 @@ def check_directory(source: Path, max_bytes: int, max_files: int, max_nodes: int
             rel = str(path.relative_to(source))
             raise too_large(f"the policy set has more than {max_nodes} YAML nodes (at {rel}); nothing was loaded",
                             {rel: [f"the set may hold at most {max_nodes} YAML nodes"]}, 422)
+
+
+@contextmanager
+def one_at_a_time(state_dir: str | os.PathLike) -> Iterator[None]:
+    """The block, if no other worker of this server is validating; else 429."""
+    with open(Path(state_dir) / "validate.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ApiError(429, "validate_busy", "another validation is running on this server; retry shortly",
+                           headers={"Retry-After": "1"}) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class _Expired(BaseException):

@@ -59,8 +59,10 @@ def main() -> int:
         "attack_2024": {"rules/attack.yaml": "".join(f"k{i}: {i}\n" for i in range(49_000))[:528_000]},
     }
     decision = {"plan": "enterprise_self_serve", "as_of": "2026-04-10",
-                "organization": {"term_start": "2026-01-01", "credit_balance": "250.00"},
-                "member": {"id": "m", "role": "member"}, "event": {"type": "usage_precheck", "product": "chat"}}
+                "organization": {"term_start": "2026-01-01", "credit_balance": "250.00", "spend": "10.00",
+                                 "limit": "1000"},
+                "member": {"id": "m-ana", "role": "member", "spend": "5.00", "limit": "50"},
+                "event": {"type": "usage_precheck", "product": "chat"}}
     out: dict = {"bench": "validate", "max_policy_nodes": nodes, "max_policy_bytes": size,
                  "max_validate_files": files, "timeout_s": config["VALIDATE_TIMEOUT_S"]}
     statuses, decide_ms = {}, []
@@ -72,7 +74,7 @@ def main() -> int:
             times.append(time.perf_counter() - started)
             statuses[name] = response.status_code
             started = time.perf_counter()
-            client.post("/v1/decisions", json=decision)
+            assert client.post("/v1/decisions", json=decision).status_code == 200
             decide_ms.append((time.perf_counter() - started) * 1000)
         out[f"{name}_s"] = round(max(times), 4)
     out["status"] = statuses

@@ -103,3 +103,20 @@ def test_validate_and_reload_need_the_admin_scope(app, make_key, scope):
     client = app.test_client()
     assert client.post(VALIDATE, json={"files": {}}, headers=headers).status_code == 403
     assert client.post(RELOAD, headers=headers).status_code == 403
+
+
+def test_one_validation_at_a_time_per_server_the_next_is_a_429(app):
+    """Another worker holding the lock stands for a validation in progress."""
+    import fcntl
+    from tariff.api.services import services
+    with app.app_context():
+        state = services().policies.state
+    client = app.test_client()
+    with open(state / "validate.lock", "a") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)
+        response = client.post(VALIDATE, json={"files": {}})
+        assert response.status_code == 429 and response.mimetype == PROBLEM
+        assert response.get_json()["code"] == "validate_busy" and response.headers["Retry-After"] == "1"
+        assert client.post("/v1/decisions", json={"plan": "seat_based"}).status_code == 422  # decisions go on
+        fcntl.flock(busy, fcntl.LOCK_UN)
+    assert client.post(VALIDATE, json={"files": {}}).status_code == 200
