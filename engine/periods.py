@@ -2,7 +2,7 @@
 
 Billing periods are calendar months (L5). Annual terms run twelve months from
 their start. Proration counts whole months: a seat added on any day of a month
-is charged from the start of that month (docs/billing-rules.md D2; S3's example).
+is charged from the start of that month (policies/billing-rules.md D2; S3's example).
 """
 from __future__ import annotations
 

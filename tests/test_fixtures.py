@@ -15,11 +15,11 @@ from tariff.engine.tools.verify import fixture_files, load_cases, run_case
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 POLICIES = REPO / "policies"
-RULES_DOC = REPO / "docs" / "billing-rules.md"
+RULES_DOC = REPO / "policies" / "billing-rules.md"
 SPEC = REPO.parent / "shared" / "SPEC.md"  # where the numbers first came from, when present
 
 # The billing rules every scenario suite must cover; the reference that
-# `cites:` numbers resolve to is docs/billing-rules.md (its anchors).
+# `cites:` numbers resolve to is policies/billing-rules.md (its anchors).
 SPEC_RULES = (
     [f"S{i}" for i in range(1, 8)] + [f"U{i}" for i in range(1, 5)] + [f"C{i}" for i in range(1, 6)]
     + [f"A{i}" for i in range(1, 3)] + [f"L{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 4)]
@@ -31,7 +31,7 @@ _ANCHOR = re.compile(r'<a id="([A-Z][0-9]+)"></a>')
 
 
 def documented_rules() -> set[str]:
-    """Every rule and decision number docs/billing-rules.md defines."""
+    """Every rule and decision number policies/billing-rules.md defines."""
     return set(_ANCHOR.findall(RULES_DOC.read_text(encoding="utf-8")))
 
 
@@ -108,8 +108,8 @@ def test_every_scenario_cites_only_documented_rule_numbers():
     known = documented_rules()
     uncited = [i for i, case in CASES if not case.cites]
     unknown = [(i, c) for i, case in CASES for c in case.cites if str(c) not in known]
-    assert not uncited, f"scenarios citing no rule of docs/billing-rules.md: {uncited}"
-    assert not unknown, f"citations docs/billing-rules.md does not define: {unknown}"
+    assert not uncited, f"scenarios citing no rule of policies/billing-rules.md: {uncited}"
+    assert not unknown, f"citations policies/billing-rules.md does not define: {unknown}"
 
 
 def test_spec_rule_list_matches_spec_md_when_present():
@@ -123,4 +123,4 @@ def test_every_policy_rule_cites_only_documented_rule_numbers():
     known = documented_rules()
     unknown = sorted({(rule.id, c) for plan in policy.plans.values() for rule in plan.rules
                       for c in rule.cites if c not in known})
-    assert not unknown, f"rule citations docs/billing-rules.md does not define: {unknown}"
+    assert not unknown, f"rule citations policies/billing-rules.md does not define: {unknown}"

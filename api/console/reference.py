@@ -1,9 +1,8 @@
-"""The billing rules reference (docs/billing-rules.md) as a page, so a rule's
-`cites` (S3, L1, D4...) link to its anchor from the workbench.
+"""The billing rules reference (policies/billing-rules.md) as a page, so a
+rule's `cites` (S3, L1, D4...) link to its anchor from the workbench.
 
-The reference lives in the repository's docs/, beside the package folders;
-it is found there (an editable install, `make serve`) or in the working
-directory. Its Markdown is a small subset (headings, paragraphs, bold, code,
+The reference ships with the policies that cite it (package data of
+``tariff.policies``), so an installed wheel has it too. Its Markdown is a small subset (headings, paragraphs, bold, code,
 the anchors it writes as ``<a id="S1"></a>``, tables), rendered here after
 escaping everything: no other HTML from the file reaches the page.
 """
@@ -14,9 +13,9 @@ import html
 import re
 from pathlib import Path
 
-import tariff
+from tariff.resources import shipped_policies
 
-NAME = Path("docs") / "billing-rules.md"
+NAME = "billing-rules.md"
 ANCHOR = re.compile(r'&lt;a id=&quot;([A-Z][0-9]+)&quot;&gt;&lt;/a&gt;')
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 CODE = re.compile(r"`([^`]+)`")
@@ -24,10 +23,8 @@ LINK = re.compile(r"\[([^\]]+)\]\(#([A-Za-z0-9_-]+)\)")
 
 
 def _source() -> Path | None:
-    for root in (Path(tariff.__file__).resolve().parents[1], Path.cwd()):
-        if (root / NAME).is_file():
-            return root / NAME
-    return None
+    path = shipped_policies() / NAME
+    return path if path.is_file() else None
 
 
 def _inline(text: str) -> str:

@@ -14,7 +14,7 @@ class RuleSchema(Strict):
     id = fields.String(required=True)
     on = fields.List(fields.String(), required=True, metadata={"description": "the events it decides"})
     cites = fields.List(fields.String(), required=True, metadata={
-        "description": "billing rules it implements: anchors of docs/billing-rules.md (S3, L1, D4...)"})
+        "description": "billing rules it implements: anchors of policies/billing-rules.md (S3, L1, D4...)"})
     file = fields.String(required=True)
     line = fields.Integer(required=True)
     column = fields.Integer(required=True)

@@ -27,7 +27,7 @@ from .templates import combinations, substitute, unbound
 from .where import Where
 from .yaml_source import Document, parse
 
-CITE = re.compile(r"^[SUCALMRPD][0-9]+$")  # a rule or a decision of docs/billing-rules.md
+CITE = re.compile(r"^[SUCALMRPD][0-9]+$")  # a rule or a decision of policies/billing-rules.md
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class _Composer:
         for i, cite in enumerate(spec["cites"]):
             if not CITE.match(str(cite)):
                 self.findings.append((where / "cites" / i).finding("invalid_cite", f"{cite!r} is not a billing rule "
-                                                                   "number like S3, L1 or D4 (docs/billing-rules.md)"))
+                                                                   "number like S3, L1 or D4 (policies/billing-rules.md)"))
         when, problems = parse_condition(written["when"], where / "when", binding)
         effects, effect_problems = parse_effects(spec["then"], where / "then", self.vocabulary)
         self.findings += problems + effect_problems

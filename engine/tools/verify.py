@@ -1,6 +1,6 @@
 """Scenario fixtures: billing behaviour pinned in YAML, run against a policy set.
 
-A fixture file holds `cases`, each with the billing rules it `cites` (docs/billing-rules.md), what is
+A fixture file holds `cases`, each with the billing rules it `cites` (policies/billing-rules.md), what is
 `given` (a decision request; `defaults` are merged into every case), and
 either `expect` (a partial decision: only the keys written are checked) or
 `expect_error` (the input error's code and field). See README "Writing a
