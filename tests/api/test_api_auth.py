@@ -147,3 +147,29 @@ def test_the_document_declares_the_bearer_scheme(client):
     reload = spec["paths"]["/v1/policies/reload"]["post"]
     assert reload["x-scope"] == "admin" and reload["security"] == [{"bearer": []}]
     assert spec["paths"]["/healthz"]["get"]["security"] == []
+
+
+@pytest.mark.parametrize("name", ["TARIFF_API_TOKEN", "TARIFF_ADMIN_TOKEN"])
+def test_the_old_tokens_are_refused_saying_how_to_make_a_key(make_app, monkeypatch, name):
+    from tariff.api.config import ConfigError
+    monkeypatch.setenv(name, "a-token-from-before-keys")
+    with pytest.raises(ConfigError, match="tariff keys create --scope admin"):
+        make_app()
+
+
+def test_a_session_secret_must_not_be_trivially_short(make_app):
+    from tariff.api.config import ConfigError
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        make_app(SECRET_KEY="short")
+
+
+def test_the_caller_does_not_leak_into_the_next_request(app, make_key, request_body):
+    """A worker serves one request after another: storage's caller is reset each time."""
+    from tariff.storage import caller
+    secret = make_key(app, "service", name="first")
+    client = app.test_client()
+    assert client.post("/v1/decisions", json=request_body(), headers=bearer(secret)).status_code == 200
+    assert caller.current() is not None and caller.current().key_name == "first"  # still set in this thread
+    with app.test_request_context("/healthz"):
+        app.preprocess_request()
+        assert caller.current() is None
