@@ -224,19 +224,26 @@ def init_app(app, api) -> None:
     api.spec.to_dict = lambda: _document_refusals(to_dict())
 
 
+SCOPE_WHO = {"admin": "an admin key", "service": "a service or admin key",
+             "member": "a member session, or a service or admin key naming the actor",
+             "read": "any key or member session of the organization"}
 REFUSALS = (("401", "UNAUTHORIZED", "no valid key or session"), ("403", "FORBIDDEN", "too little scope"),
             ("404", "NOT_FOUND", "no such organization (or a key bound to another)"))
 
 
 def _document_refusals(spec: dict) -> dict:
-    """Every operation that needs a scope documents what refusing it answers
-    (401, 403; 404 where an organization is in the path), unless it says more."""
+    """Every operation that needs a scope says so in its description (Swagger UI
+    shows no x-scope) and documents what refusing it answers (401, 403; 404
+    where an organization is in the path), unless it says more."""
     from .errors import PROBLEM
     components = spec.setdefault("components", {}).setdefault("responses", {})
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             if not isinstance(operation, dict) or operation.get("x-scope") in (None, PUBLIC):
                 continue
+            scope = operation["x-scope"]
+            note = f"Needs the `{scope}` scope ({SCOPE_WHO[scope]})."
+            operation["description"] = f"{operation.get('description', '').rstrip()}\n\n{note}".lstrip()
             responses = operation.setdefault("responses", {})
             for status, name, why in REFUSALS:
                 if status == "404" and "{org_id}" not in path:

@@ -48,8 +48,7 @@ def validate(body: dict):
     of text (413), MAX_VALIDATE_FILES files, MAX_POLICY_NODES YAML nodes,
     path parts of 255 bytes, 16 deep (422), VALIDATE_TIMEOUT_S seconds (422
     `policy_too_costly`), one validation at a time per server (429
-    `validate_busy`, Retry-After: the other workers stay free to decide).
-    Needs the admin scope."""
+    `validate_busy`, Retry-After: the other workers stay free to decide)."""
     config = current_app.config
     policy_bounds.check_files(body["files"], config["MAX_POLICY_BYTES"], config["MAX_POLICY_NODES"])
     store = services().policies
@@ -80,7 +79,7 @@ def reload():
     in the others on their next request). A refused set changes nothing:
     409 with the findings or failing fixture cases. A set beyond the bounds
     (MAX_POLICY_BYTES: 413; MAX_POLICY_FILES, MAX_POLICY_NODES: 422) is
-    refused before any of it is loaded. Needs the admin scope.
+    refused before any of it is loaded.
     """
     config = current_app.config
 
