@@ -118,3 +118,31 @@ def test_a_void_over_http(client):
     assert twice.status_code == 409 and twice.get_json()["code"] == "usage_already_voided"
     missing = client.post("/v1/organizations/acme/usage/999999/void", json={}, headers={"Idempotency-Key": "v3"})
     assert missing.status_code == 404 and missing.get_json()["code"] == "usage_not_found"
+
+
+@pytest.mark.parametrize("item, path", [
+    (rec("t1", tokens={"input": 10 ** 30}), "records.0.tokens.input"),
+    (rec("t2", tokens={"input": 1.5}), "records.0.tokens.input"),
+    (rec("t3", tokens={}), "records.0.tokens"),
+    (rec("t4", occurred_at="9999-12-31T00:00:00Z"), "records.0.occurred_at"),
+    (rec("t5", occurred_at="2026-13-01T00:00:00Z"), "records.0.occurred_at"),
+    (rec("t6", occurred_at=12), "records.0.occurred_at"),
+    (rec("t7", model="x" * 300), "records.0.model"),
+    (rec("x" * 256), "records.0.idempotency_key"),
+    (rec("t8", member=["ana"]), "records.0.member"),
+    ([], "records.0"),
+])
+def test_a_hostile_record_is_its_own_4xx_naming_its_field(client, item, path):
+    answer = client.post("/v1/usage/batch", json={"records": [item, rec("fine")]})
+    assert answer.status_code == 200, answer.get_json()
+    bad, fine = answer.get_json()["results"]
+    assert bad["status"] == "error" and 400 <= bad["error"]["status"] < 500 and path in bad["error"]["errors"]
+    assert fine["status"] == "recorded"
+
+
+def test_a_nul_in_a_record_is_refused_at_the_edge_naming_it(client):
+    answer = client.post("/v1/usage/batch", data=b'{"records": [{"organization": "acme", "idempotency_key": "k", '
+                                                  b'"member": "a\\u0000", "product": "chat", "model": "m", '
+                                                  b'"tokens": {"input": 1}}]}',
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and list(answer.get_json()["errors"]) == ["records.0.member"]
