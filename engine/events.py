@@ -74,6 +74,9 @@ RENEWAL = FactGroup("renewal", {"hipaa_seats": ALWAYS})
 MEMBER_ADD = FactGroup("membership", {"new_role": ALWAYS})
 MEMBER_ROLE_CHANGE = FactGroup("membership", {"new_role": ALWAYS, "target_role": ALWAYS})
 MEMBER_TARGET = FactGroup("membership", {"target_role": ALWAYS})
+# Where a prepaid balance is heading: the days until credits run out at the
+# period's rate so far, as the ledger's projection forecasts them.
+CREDITS_FORECAST = FactGroup("credits_forecast", {"credits_days_left": ALWAYS})
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,11 @@ EVENT_TYPES = _table(
     EventType("renewal", acting_member=False, term=ENDED, needs=("organization.seats",), facts=RENEWAL,
               charges=("term_seats",), changes=("end_limits",)),
     EventType("early_migration"),
+    # The daily billing run's forecast for a prepaid organization (issue 13,
+    # item 4): credits run out in `days_left` days at the period's rate so far.
+    # The ledger sends it only when there is such a day (spend this period,
+    # credits left); what is said about it, and when, is the rules'.
+    EventType("credits_forecast", required={"days_left": COUNT}, acting_member=False, facts=CREDITS_FORECAST),
     # Who may do what to members and settings: decided on the acting member's role.
     EventType("member_add", required={"new_role": ROLE}, facts=MEMBER_ADD, changes=("add_member",)),
     EventType("member_role_change", required={"new_role": ROLE, "target_role": ROLE}, facts=MEMBER_ROLE_CHANGE,

@@ -12,7 +12,7 @@ type's fact group, computed by the provider of that name (PROVIDERS). A test
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .. import periods
@@ -139,6 +139,9 @@ def _values(ctx: Context) -> None:
         "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
         "seat_type_with_product": None,
         "hipaa_seats": ctx.organization.get("hipaa_seats", 0),
+        "credits_days_left": ctx.event.get("days_left"),
+        "credits_run_out_on": (ctx.as_of + timedelta(days=ctx.event["days_left"])
+                               if "days_left" in ctx.event else None),
     }
     if term_start is not None:
         if ctx.as_of < term_start:
@@ -265,6 +268,10 @@ def _membership(ctx: Context, fact: dict) -> None:
             fact[name] = ctx.event[name]
 
 
+def _credits_forecast(ctx: Context, fact: dict) -> None:
+    fact["credits_days_left"] = ctx.event["days_left"]
+
+
 PROVIDERS = {"usage": _usage, "limit_change": _limit_change, "credit_purchase": _credit_purchase, "seats": _seats,
              "seat_type_change": _seat_type_change, "membership": _membership,
-             "renewal": _renewal}
+             "renewal": _renewal, "credits_forecast": _credits_forecast}

@@ -40,6 +40,7 @@ STRATEGIES = {
     "spend": AMOUNT,
     "threshold_pct": st.integers(min_value=0, max_value=100),
     "seats": st.integers(min_value=1, max_value=10**6),
+    "days": st.integers(min_value=1, max_value=3660),
     # Not in the text: the way on, and a flag a client reads.
     "resume": st.sampled_from(list(VOCABULARY["resume"])),
     "hipaa_addon_ended": st.booleans(),
