@@ -9,6 +9,11 @@ first, the new term's seats charged upfront, and the move to the single
 Enterprise seat for the legacy plans). When a renewal and a month start fall
 on one day, the month closes first, under the plan it was used on. Running
 again for the same date does nothing: it is safe to run daily, or to catch up.
+
+A run for today also puts a prepaid organization's credits forecast to the
+policy (forecast.py: "credits will run out in N days", D17), every
+organization's, due or not, in ``run_all``. A run for a past day forecasts
+nothing: spend is counted to now, not to that day.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from sqlalchemy import select
 
 from tariff.engine import InputError, money, periods
 
-from . import idempotency, invoices, limits, repository as repo, requests, views
+from . import forecast, idempotency, invoices, limits, repository as repo, requests, views
 from .errors import Conflict, InvalidInput, LedgerError
 from .models import Member, Organization, SeatChange
 from .seats import apply_removal
@@ -49,6 +54,8 @@ def run(books: Books, org_id: str, on: date, idempotency_key: str | None = None)
                 _renew(uow, org, renew_on, done)
             else:
                 break
+        if on == uow.today:
+            forecast.check(uow, org, on)
         done["closed_through"] = views.iso(org.closed_through)
         done["organization_state"] = uow.view_org(org)
         return once.keep(done)
@@ -66,15 +73,24 @@ def due(books: Books, on: date) -> list[str]:
 
 def run_all(books: Books, on: date) -> dict:
     """``run`` for every organization due, each in its own unit of work; one
-    that fails is reported and the others go on. This daily job also prunes
-    the idempotency keys older than the retention window (idempotency.prune)."""
+    that fails is reported and the others go on. Run for today, it forecasts
+    the credits of the prepaid organizations not due too (forecast.run). This
+    daily job also prunes the idempotency keys older than the retention
+    window (idempotency.prune)."""
     _not_future(on, books.now().date())
     results, failed = [], []
-    for org_id in due(books, on):
+    due_now = due(books, on)
+    for org_id in due_now:
         try:
             results.append(run(books, org_id, on))
         except (LedgerError, InputError) as exc:  # InputError: the engine could not decide on its state
             failed.append({"organization": org_id, "code": exc.code, "message": str(exc)})
+    if on == books.now().date():
+        for org_id in sorted(set(forecast.prepaid_organizations(books)) - set(due_now)):
+            try:
+                forecast.run(books, org_id, on)
+            except (LedgerError, InputError) as exc:
+                failed.append({"organization": org_id, "code": exc.code, "message": str(exc)})
     idempotency.prune(books)
     return {"date": on.isoformat(), "organizations": results, "failed": failed}
 

@@ -197,6 +197,12 @@ class Notification(Base):
     member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
     usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Issue 13 item 4: notifications a forecast asks for (storage/forecast.py).
+    # ``code`` is the vocabulary's notification id; ``detail`` its params as
+    # JSON. A credits_running_out row has level 'credits', the last credit
+    # purchase's pk as subject and threshold_pct 0: one per period and purchase.
+    code: Mapped[str] = mapped_column(String(32), default="spend_threshold", server_default="spend_threshold")
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     usage_record: Mapped[UsageRecord | None] = relationship()
     __table_args__ = (UniqueConstraint("org_pk", "period_start", "level", "subject", "threshold_pct"),)
 

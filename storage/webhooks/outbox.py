@@ -5,6 +5,7 @@ never lost). No ledger module calls this: SQLAlchemy session events watch
 what the ledger writes.
 
 - ``Notification`` rows (spend thresholds, M3) -> ``notification.spend_threshold``;
+  the daily forecast's (storage/forecast.py, D17) -> ``notification.credits_running_out``;
 - ``Event`` rows (the audit of every applied decision other than usage): the
   decision's notifications (``notification.hipaa_addon_dropped``) and its
   transition (``transition.period_reset``, ``transition.term_renewed``,
@@ -125,8 +126,8 @@ def install() -> None:
 def _reported(session: Session, row) -> list[tuple[int, str, dict, datetime]]:
     if isinstance(row, Notification):
         member = session.get(Member, row.member_pk) if row.member_pk is not None else None
-        return [(row.org_pk, "notification.spend_threshold", views.notification(row, member.id if member else None),
-                 row.created_at)]
+        data = views.notification(row, member.id if member else None)
+        return [(row.org_pk, f"notification.{data['type']}", data, row.created_at)]
     decision = json.loads(row.decision)
     # The decision that made it: its audit entry, event, plan and day.
     context = {"decision": {"audit_id": row.pk, "event": row.kind, "plan": decision.get("plan"),

@@ -1,0 +1,106 @@
+"""Credits running out (issue 13 item 4, D17): the billing run for today puts
+a prepaid organization's forecast to the policy, and the notice it asks for is
+stored once per period and credit purchase, listed, and sent to webhooks.
+
+Opus 4.6 input is 5 USD per million tokens: 10,000,000 tokens are 50 USD.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from tariff.storage import webhooks
+from tariff.storage.models import WebhookEvent
+
+OPUS = "claude-opus-4-6"
+
+
+def spend(ledger, key, tokens, org="acme"):
+    return ledger.record_usage(org, idempotency_key=key, member="ana", product="chat", model=OPUS,
+                               tokens={"input": tokens})
+
+
+def buy(ledger, amount, org="acme"):
+    return ledger.purchase_credits(org, actor="pat", amount=Decimal(amount))
+
+
+def notices(ledger, org="acme"):
+    return [n for n in ledger.list_notifications(org)["items"] if n["type"] == "credits_running_out"]
+
+
+def test_credits_running_out_within_a_week_notify_once(ledger, new_org):
+    new_org(members=("ana",))
+    buy(ledger, "80")
+    spend(ledger, "u1", 10_000_000)  # 50 USD over 10 days of April: 5 a day; 30 left, 6 days
+    assert ledger.usage_summary("acme")["projection"]["credits_run_out_on"] == "2026-04-16"
+    ledger.run_billing("acme", date(2026, 4, 10))
+    [notice] = notices(ledger)
+    assert {k: notice[k] for k in ("type", "days", "date", "credit_balance", "spend", "period_start", "level")} == {
+        "type": "credits_running_out", "days": 6, "date": "2026-04-16", "credit_balance": "30", "spend": "50",
+        "period_start": "2026-04-01", "level": None}
+    ledger.run_billing("acme", date(2026, 4, 10))
+    ledger.run_billing_all(date(2026, 4, 10))
+    assert len(notices(ledger)) == 1  # once per period and purchase
+
+
+def test_more_than_a_week_ahead_no_spend_or_no_credits_send_nothing(ledger, new_org, clock):
+    new_org(members=("ana",))
+    ledger.run_billing("acme", date(2026, 4, 10))  # no credits
+    buy(ledger, "90")
+    ledger.run_billing("acme", date(2026, 4, 10))  # credits, no spend this period
+    spend(ledger, "u1", 10_000_000)  # 40 left at 5 a day: 8 days
+    ledger.run_billing("acme", date(2026, 4, 10))
+    assert notices(ledger) == []
+    spend(ledger, "u2", 8_000_000)  # 40 spent more: 0 left, usage now stops (C2), no forecast
+    ledger.run_billing("acme", date(2026, 4, 10))
+    assert notices(ledger) == [] and ledger.usage_summary("acme")["credit_balance"] == "0"
+
+
+def test_credits_bought_and_running_out_again_notify_again(ledger, new_org, clock):
+    new_org(members=("ana",))
+    buy(ledger, "80")
+    spend(ledger, "u1", 10_000_000)
+    ledger.run_billing("acme", date(2026, 4, 10))
+    buy(ledger, "10")  # 40 left: 8 days at 5 a day, no notice
+    ledger.run_billing("acme", date(2026, 4, 10))
+    assert [n["days"] for n in notices(ledger)] == [6]
+    clock.set(2026, 4, 12)
+    spend(ledger, "u2", 5_000_000)  # 75 over 12 days: 6.25 a day; 15 left run out in 2.4 days, so on the 3rd
+    ledger.run_billing("acme", date(2026, 4, 11))  # a past day: spend is counted to now, no forecast
+    assert len(notices(ledger)) == 1
+    ledger.run_billing("acme", date(2026, 4, 12))
+    assert [(n["days"], n["date"], n["credit_balance"]) for n in notices(ledger)] == [
+        (6, "2026-04-16", "30"), (3, "2026-04-15", "15")]
+    assert ledger.usage_summary("acme")["projection"]["credits_run_out_on"] == "2026-04-15"
+
+
+def test_the_daily_job_forecasts_organizations_not_due_and_only_prepaid_ones(ledger, new_org):
+    new_org("a", members=("ana",), term_start=date(2026, 4, 1))  # nothing due on 10 April
+    new_org("b", plan="enterprise_sales_assisted", members=("ana",), term_start=date(2026, 4, 1))
+    buy(ledger, "80", org="a")
+    spend(ledger, "u1", 10_000_000, org="a")
+    spend(ledger, "u1", 10_000_000, org="b")
+    out = ledger.run_billing_all(date(2026, 4, 10))
+    assert out["organizations"] == [] and out["failed"] == []
+    assert [(n["days"], n["date"]) for n in notices(ledger, "a")] == [(6, "2026-04-16")]
+    assert ledger.list_notifications("b")["items"] == []
+
+
+def test_the_notice_is_a_webhook_event(ledger, database, new_org):
+    new_org(members=("ana",))
+    webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="s" * 32, organization="acme",
+                    events=["notification.credits_running_out"])
+    buy(ledger, "80")
+    spend(ledger, "u1", 10_000_000)
+    ledger.run_billing("acme", date(2026, 4, 10))
+    ledger.run_billing("acme", date(2026, 4, 10))
+    with database.read() as session:
+        events = list(session.execute(select(WebhookEvent)).scalars())
+    [event] = events
+    body = json.loads(event.body)
+    assert (body["type"], body["organization"]) == ("notification.credits_running_out", "acme")
+    assert (body["data"]["days"], body["data"]["date"], body["data"]["id"]) == (6, "2026-04-16",
+                                                                                 notices(ledger)[0]["id"])
