@@ -519,17 +519,24 @@ class InvoiceSchema(InvoiceHeadSchema):
 
 
 class SentNotificationSchema(Strict):
+    """A spend threshold reached (M3), or credits running out (D17: level,
+    threshold_pct and limit are null; days, date and credit_balance say when)."""
     id = fields.Integer(required=True)
-    type = fields.String(required=True, metadata={"example": "spend_threshold"})
+    type = fields.String(required=True, metadata={"example": "spend_threshold",
+                                                  "description": "spend_threshold or credits_running_out"})
     period_start = fields.String(required=True, metadata={"format": "date"})
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    level = fields.String(required=True, allow_none=True, validate=validate.OneOf(LEVELS))
     subject = fields.String(required=True, allow_none=True)
-    threshold_pct = fields.Integer(required=True)
+    threshold_pct = fields.Integer(required=True, allow_none=True)
     spend = money(required=True)
-    limit = money(required=True)
+    limit = money(required=True, allow_none=True)
     member = fields.String(required=True, allow_none=True)
     usage_id = fields.Integer(required=True, allow_none=True)
     sent_at = fields.String(required=True, metadata={"format": "date-time"})
+    # credits_running_out only: at the period's rate so far, credits run out in `days` days, on `date`
+    days = fields.Integer(metadata={"description": "credits_running_out: days until credits run out"})
+    date = fields.String(metadata={"format": "date", "description": "credits_running_out: the day they run out"})
+    credit_balance = money(metadata={"description": "credits_running_out: the balance when it was sent"})
 
 
 class RenewalSchema(Strict):

@@ -7,7 +7,7 @@ Opus 4.6 input is 5 USD per million tokens: 10,000,000 tokens are 50 USD.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -104,3 +104,36 @@ def test_the_notice_is_a_webhook_event(ledger, database, new_org):
     assert (body["type"], body["organization"]) == ("notification.credits_running_out", "acme")
     assert (body["data"]["days"], body["data"]["date"], body["data"]["id"]) == (6, "2026-04-16",
                                                                                  notices(ledger)[0]["id"])
+
+
+# -- over HTTP, on the real clock --------------------------------------------------------
+
+def test_the_notice_over_http_fits_the_documented_page(migrated_url, tmp_path):
+    from pathlib import Path
+
+    from tariff.api import create_app
+    from tariff.engine.periods import add_months, period_start
+
+    app = create_app({"POLICIES_DIR": str(Path(__file__).resolve().parents[2] / "policies"), "FIXTURES_DIR": "",
+                      "DECISION_LOG": "off", "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
+    client = app.test_client()
+    today = date.today()
+    term = add_months(period_start(today), -2)
+    assert client.post("/v1/organizations", json={
+        "id": "acme", "name": "Acme", "plan": "enterprise_self_serve", "term_start": term.isoformat(),
+        "seats": {"enterprise": 2}, "primary_owner": {"id": "pat"}}).status_code == 201
+    acme = "/v1/organizations/acme"
+    assert client.post(f"{acme}/credits/purchases", json={"actor": "pat", "amount": "51"},
+                       headers={"Idempotency-Key": "buy"}).status_code == 201
+    assert client.post(f"{acme}/usage", headers={"Idempotency-Key": "u"}, json={
+        "member": "pat", "product": "chat", "model": OPUS, "tokens": {"input": 10_000_000}}).status_code == 201
+    # 50 USD spent in at most 31 days, 1 USD left: whatever the day, it runs out tomorrow
+    run = client.post(f"{acme}/billing-run", json={"date": today.isoformat()}, headers={"Idempotency-Key": "r"})
+    assert run.status_code == 200
+    page = client.get(f"{acme}/notifications").get_json()
+    [notice] = [n for n in page["items"] if n["type"] == "credits_running_out"]
+    assert (notice["days"], notice["date"], notice["credit_balance"]) == (1, (today + timedelta(days=1)).isoformat(),
+                                                                          "1")
+    documented = client.get("/openapi.json").get_json()["components"]["schemas"]["SentNotification"]
+    assert set(notice) <= set(documented["properties"]) and set(documented["required"]) <= set(notice)
+    assert set(page) == {"items", "next"}
