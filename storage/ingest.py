@@ -149,14 +149,15 @@ class Run:
 
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
-        self.org = lean.org_row(uow.session, org_id, lock)
+        self.conn = uow.session.connection()  # taken once: each session.connection() costs
+        self.org = lean.org_row(self.conn, org_id, lock)
         if self.org is None:
             raise NotFound(f"no organization {org_id!r}", "organization_not_found")
         self.plan = uow.plan(self.org)
         self.prepaid = self.org.channel in self.plan.prepaid_credits
         self.balance = self.org.credit_balance
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
-        self.state = lean.state(uow.session, self.org.pk, sorted({r.member for r in records}),
+        self.state = lean.state(self.conn, self.org.pk, sorted({r.member for r in records}),
                                 sorted({r.idempotency_key for r in records if r.idempotency_key}),
                                 sorted({periods.period_start(d) for d in days}))
         self.kept: dict[str, tuple[str, Outcome]] = {}  # keys recorded in this run: digest, outcome
@@ -324,7 +325,7 @@ class Run:
     def flush(self) -> None:
         """Write every record taken so far; each recorded outcome gets its id."""
         consumed = self.balance_moved
-        pks = lean.write(self.uow.session, self.org.pk, self.usage, self.credits, self.notes,
+        pks = lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
                          self.state.counters, self.balance if self.balance_moved else None)
         for outcome, pk in zip(self.recorded, pks):
             outcome.pk = pk

@@ -19,15 +19,18 @@ session event on Notification does not see them: hook this function).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
                         null, or_, select, union_all, update)
 
+from . import direct
 from .webhooks import outbox
 from .models import AutoTopUp, CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
 from .types import Money, UTCDateTime
+from .views import TOKEN_COLUMNS
 
 ORG, MEM, USE = Organization.__table__, Member.__table__, UsageRecord.__table__
 CNT, LIM, NOTE, CRED = SpendCounter.__table__, Limit.__table__, Notification.__table__, CreditEntry.__table__
@@ -99,6 +102,35 @@ UPDATE_COUNTER = update(CNT).where(CNT.c.org_pk == bindparam("o_pk"), CNT.c.peri
 UPDATE_BALANCE = update(ORG).where(ORG.c.pk == bindparam("o_pk")).values(credit_balance=bindparam("balance"))
 INSERT_NOTIFICATION = insert(NOTE)
 
+# The hot ones, run straight on the DBAPI cursor (direct.py: same SQL and processors,
+# without SQLAlchemy's per-execution work). An INSERT names the keys its rows carry.
+_USAGE_KEYS = ("org_pk", "member_pk", "idempotency_key", "request_hash", "period_start", "occurred_at",
+               "recorded_at", "seat_type", "product", "model", "cost", "billed", "included", "request", "response",
+               *TOKEN_COLUMNS.values())
+_CREDIT_KEYS = ("org_pk", "kind", "amount", "balance_after", "member_pk", "usage_record_pk", "idempotency_key",
+                "request_hash", "created_at")
+_COUNTER_KEYS = ("org_pk", "period_start", "level", "subject", "spend", "included", "records")
+D_LOCK_ORG, D_READ_ORG = direct.Statement(LOCK_ORG), direct.Statement(READ_ORG)
+D_STATE = direct.Statement(STATE, expanding=("ids", "keys", "periods"))
+D_INSERT_ONE = direct.Statement(INSERT_ONE, columns=_USAGE_KEYS)
+D_INSERT_USAGE = direct.Statement(INSERT_USAGE, columns=("pk", *_USAGE_KEYS))
+D_INSERT_CREDIT = direct.Statement(INSERT_CREDIT, columns=_CREDIT_KEYS)
+D_INSERT_COUNTER = direct.Statement(INSERT_COUNTER, columns=_COUNTER_KEYS)
+D_UPDATE_COUNTER = direct.Statement(UPDATE_COUNTER)
+D_UPDATE_BALANCE = direct.Statement(UPDATE_BALANCE)
+
+
+class OrgRow(NamedTuple):
+    pk: int
+    id: str
+    plan: str
+    channel: str
+    term_start: date
+    hipaa_seats: int
+    extra_usage: bool
+    credit_balance: Decimal
+    closed_through: date | None
+
 
 @dataclass
 class MemberRow:
@@ -130,17 +162,19 @@ class State:
     top_up: bool = False  # an automatic top-up is set
 
 
-# Statements run on the session's connection: the same transaction, without
-# the ORM's per-statement work (none of these rows are ORM objects).
+# Statements run on the session's connection (``conn``: session.connection(),
+# taken once per run): the same transaction, without the ORM's per-statement
+# work (none of these rows are ORM objects).
 
-def org_row(session, org_id: str, lock: bool):
-    return session.connection().execute(LOCK_ORG if lock else READ_ORG, {"org": org_id}).first()
+def org_row(conn, org_id: str, lock: bool) -> OrgRow | None:
+    row = (D_LOCK_ORG if lock else D_READ_ORG).first(conn, {"org": org_id})
+    return None if row is None else OrgRow(*row)
 
 
-def state(session, org_pk: int, members: list[str], keys: list[str], periods: list[date]) -> State:
+def state(conn, org_pk: int, members: list[str], keys: list[str], periods: list[date]) -> State:
     out = State()
-    rows = session.connection().execute(STATE, {"org_pk": org_pk, "ids": members or [""], "keys": keys or [""],
-                                   "periods": periods or [date(1, 1, 1)]})
+    rows = D_STATE.rows(conn, {"org_pk": org_pk, "ids": members or [""], "keys": keys or [""],
+                               "periods": periods or [date(1, 1, 1)]})
     for kind, period, level, subject, amount, included, number, text, text2, when, until in rows:
         if kind == "m":
             out.members[subject] = MemberRow(number, subject, level, text, when, until)
@@ -157,25 +191,25 @@ def state(session, org_pk: int, members: list[str], keys: list[str], periods: li
     return out
 
 
-def write(session, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
+def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
           counters: dict[tuple[date, str, str], Counter], balance: Decimal | None) -> list[int]:
     """Write what a run of records did; returns the usage records' pks, in order.
     ``credits`` and ``notes`` name their record by its position (``usage_index``)."""
     if not usage:
         return []
-    conn = session.connection()
     if len(usage) == 1:  # one record: one round trip
-        pks = [conn.execute(INSERT_ONE, usage[0]).scalar_one()]
+        [(pk,)] = D_INSERT_ONE.rows(conn, usage[0])
+        pks = [pk]
     else:
         pks = new_pks(conn, len(usage))
         for row, pk in zip(usage, pks):
             row["pk"] = pk
-        conn.execute(INSERT_USAGE, usage)
+        D_INSERT_USAGE.run(conn, usage)
     for rows in (credits, notes):
         for row in rows:
             row["usage_record_pk"] = pks[row.pop("usage_index")]
     if credits:
-        conn.execute(INSERT_CREDIT, credits)
+        D_INSERT_CREDIT.run(conn, credits)
     new, old = [], []
     for (period, level, subject), c in counters.items():
         if not c.changed:
@@ -188,11 +222,11 @@ def write(session, org_pk: int, usage: list[dict], credits: list[dict], notes: l
             c.stored = True
         c.changed = False
     if old:
-        conn.execute(UPDATE_COUNTER, old)
+        D_UPDATE_COUNTER.run(conn, old)
     if new:
-        conn.execute(INSERT_COUNTER, new)
+        D_INSERT_COUNTER.run(conn, new)
     if balance is not None:
-        conn.execute(UPDATE_BALANCE, {"o_pk": org_pk, "balance": balance})
+        D_UPDATE_BALANCE.run(conn, {"o_pk": org_pk, "balance": balance})
     insert_notifications(session, notes)
     return pks
 

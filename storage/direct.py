@@ -1,0 +1,162 @@
+"""Core statements run straight on the DBAPI cursor of a SQLAlchemy connection.
+
+The usage path runs a handful of fixed statements per record (lean.py). Through
+``Connection.execute`` each costs SQLAlchemy's per-execution work (cache key,
+execution context, parameter processing, result set-up): about 100 us, more
+than the database takes for the statement itself (bench/ledger.py). Here a
+statement is compiled once per dialect and shape (how many values each
+expanding ``IN`` gets), by SQLAlchemy itself: the same SQL text, the same bind
+and result processors (Money as whole nano-dollars on SQLite, dates, UTC
+times); only the per-execution bookkeeping is skipped.
+
+It stays on the SQLAlchemy connection's transaction (the same DBAPI connection,
+begun by the session), and the driver's errors come out as SQLAlchemy's
+(``OperationalError`` etc.), so db.py maps busy and unavailable as before.
+
+When anyone listens to the connection's cursor events (a test reading the
+statements issued), or a statement would need SQLAlchemy's own work (Python-side
+column defaults, escaped bind names, a shape not cached), it goes through
+``Connection.execute`` as usual: same SQL, same values.
+"""
+from __future__ import annotations
+
+import weakref
+
+from sqlalchemy.exc import DBAPIError
+
+# Shapes of expanding parameters cached per statement and dialect: the single
+# record and authorize use one value each; a batch's long lists go the usual way.
+MAX_EXPANDED = 16
+
+
+class _Plan:
+    __slots__ = ("sql", "names", "positional", "processors", "constants", "expansion", "types", "results")
+
+    def __init__(self, sql, names, positional, processors, constants, expansion, types):
+        self.sql, self.names, self.positional = sql, names, positional
+        self.processors, self.constants, self.expansion, self.types = processors, constants, expansion, types
+        self.results = None  # result processors, set at the first execution (PostgreSQL's need the column types)
+
+    def args(self, params: dict):
+        values = dict(self.constants)
+        for name, value in params.items():
+            expanded = self.expansion.get(name)
+            if expanded is None:
+                values[name] = value
+            else:
+                values.update(zip(expanded, value))
+        for name, process in self.processors:
+            value = values.get(name)
+            if value is not None:
+                values[name] = process(value)
+        if self.positional:
+            return tuple(values[name] for name in self.names)
+        return values
+
+
+class Statement:
+    """A Core statement (``stmt``) run directly; ``columns``: for an INSERT, the
+    keys its parameter rows carry (always all of them); ``expanding``: the
+    names of its expanding IN parameters."""
+
+    def __init__(self, stmt, columns: tuple[str, ...] | None = None, expanding: tuple[str, ...] = ()):
+        self.stmt, self.columns, self.expanding = stmt, columns, expanding
+        # per dialect (weakly: tests make many engines), per shape; None: run through SQLAlchemy
+        self._plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    # -- compiling -----------------------------------------------------------------
+
+    def _plan(self, dialect, params: dict):
+        shape = tuple(len(params[name]) for name in self.expanding)
+        plans = self._plans.get(dialect)
+        if plans is None:
+            plans = self._plans[dialect] = {}
+        try:
+            return plans[shape]
+        except KeyError:
+            pass
+        plan = self._compile(dialect, params) if sum(shape) <= MAX_EXPANDED else None
+        plans[shape] = plan
+        return plan
+
+    def _compile(self, dialect, params: dict):
+        compiled = self.stmt.compile(dialect=dialect, column_keys=list(self.columns) if self.columns else None)
+        if compiled.escaped_bind_names or getattr(compiled, "insert_prefetch", None) \
+                or getattr(compiled, "update_prefetch", None):
+            return None  # SQLAlchemy computes or renames something per execution: leave it to it
+        expanded = compiled.construct_expanded_state(dict(params))
+        given = set(params)
+        expansion = {name: list(names) for name, names in (expanded.parameter_expansion or {}).items()}
+        produced = {n for names in expansion.values() for n in names}
+        constants = {name: value for name, value in expanded.parameters.items()
+                     if name not in given and name not in produced}
+        # the statement's own processors, and those of the names an IN expanded into
+        every = {**compiled._bind_processors, **(expanded.processors or {})}
+        processors = tuple((name, process) for name, process in every.items()
+                           if process is not None and name not in expansion)
+        positional = dialect.positional
+        names = tuple(expanded.positiontup) if positional else ()
+        types = tuple(entry[3] for entry in compiled._result_columns)
+        return _Plan(expanded.statement, names, positional, processors, constants, expansion, types)
+
+    # -- running ---------------------------------------------------------------------
+
+    def _direct(self, conn) -> bool:
+        dispatch = conn.dispatch
+        return not (dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+    def _cursor(self, conn):
+        return conn.connection.dbapi_connection.cursor()
+
+    def _results(self, plan: _Plan, cursor, conn):
+        if plan.results is None:
+            plan.results = tuple(type_._cached_result_processor(conn.dialect, column[1])
+                                 for type_, column in zip(plan.types, cursor.description))
+        return plan.results
+
+    def _wrap(self, exc, plan, conn):
+        return DBAPIError.instance(plan.sql, None, exc, conn.dialect.loaded_dbapi.Error,
+                                   dialect=conn.dialect, ismulti=None)
+
+    def rows(self, conn, params: dict) -> list[tuple]:
+        """Every row, each a tuple of processed values."""
+        plan = self._plan(conn.dialect, params) if self._direct(conn) else None
+        if plan is None:
+            return [tuple(row) for row in conn.execute(self.stmt, params)]
+        cursor = self._cursor(conn)
+        try:
+            cursor.execute(plan.sql, plan.args(params))
+            raw = cursor.fetchall()
+            processors = self._results(plan, cursor, conn)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise self._wrap(exc, plan, conn) from exc
+        finally:
+            cursor.close()
+        if not any(processors):
+            return [tuple(row) for row in raw]
+        return [tuple(value if process is None or value is None else process(value)
+                      for value, process in zip(row, processors)) for row in raw]
+
+    def first(self, conn, params: dict) -> tuple | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+    def run(self, conn, params) -> None:
+        """Execute, for one parameter dict or (executemany) a list of them."""
+        many = isinstance(params, list)
+        if not params:
+            return
+        plan = self._plan(conn.dialect, params[0] if many else params) if self._direct(conn) else None
+        if plan is None:
+            conn.execute(self.stmt, params)
+            return
+        cursor = self._cursor(conn)
+        try:
+            if many:
+                cursor.executemany(plan.sql, [plan.args(p) for p in params])
+            else:
+                cursor.execute(plan.sql, plan.args(params))
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise self._wrap(exc, plan, conn) from exc
+        finally:
+            cursor.close()
