@@ -143,7 +143,8 @@ def world(database_url, tmp_path):
         "member session of an owner": (bearer(session("pat")), "member", "acme"),
         "admin": (bearer(admin), "admin", None),
     }
-    return client, callers, {"key_id": spare["id"]}
+    yield client, callers, {"key_id": spare["id"]}
+    app.extensions["tariff.ledger"].db.dispose()  # PostgreSQL's connections go back now, not at GC
 
 
 # -- the matrix ----------------------------------------------------------------------------------

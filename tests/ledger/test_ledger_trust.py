@@ -16,12 +16,29 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TERM = add_months(period_start(date.today()), -2)
 
 
+def make_app(**config):
+    from tariff.api import create_app
+    app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
+                      **config})
+    MADE.append(app)
+    return app
+
+
+MADE: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps():
+    """PostgreSQL's connections go back when a test ends, not when the apps are collected."""
+    yield
+    while MADE:
+        MADE.pop().extensions["tariff.ledger"].db.dispose()
+
+
 @pytest.fixture
 def app(migrated_url, tmp_path):
-    from tariff.api import create_app
-    return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "",
-                       "DECISION_LOG": str(tmp_path / "decisions.jsonl"), "STATE_DIR": str(tmp_path / "state"),
-                       "DATABASE_URL": migrated_url})
+    return make_app(DECISION_LOG=str(tmp_path / "decisions.jsonl"), STATE_DIR=str(tmp_path / "state"),
+                    DATABASE_URL=migrated_url)
 
 
 def bearer(secret: str) -> dict:
@@ -190,19 +207,14 @@ def test_sessions_are_only_for_members_of_the_keys_organization(world):
 
 def test_every_worker_accepts_every_workers_sessions(world, migrated_url, tmp_path):
     """The signing secret is kept in the database: another app on it (another worker) accepts the token."""
-    from tariff.api import create_app
     token = session(world["client"], world["service"], "ana")
-    other = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                        "STATE_DIR": str(tmp_path / "state2"), "DATABASE_URL": migrated_url}).test_client()
+    other = make_app(STATE_DIR=str(tmp_path / "state2"), DATABASE_URL=migrated_url).test_client()
     assert other.get("/v1/organizations/acme", headers=bearer(token)).status_code == 200
 
 
 def test_a_configured_secret_key_signs_instead(world, migrated_url, tmp_path):
-    from tariff.api import create_app
     token = session(world["client"], world["service"], "ana")
-    other = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                        "STATE_DIR": str(tmp_path / "state2"), "DATABASE_URL": migrated_url,
-                        "SECRET_KEY": "s" * 40}).test_client()
+    other = make_app(STATE_DIR=str(tmp_path / "state2"), DATABASE_URL=migrated_url, SECRET_KEY="s" * 40).test_client()
     assert other.get("/v1/organizations/acme", headers=bearer(token)).status_code == 401
 
 
