@@ -37,6 +37,18 @@ class _Plan:
         self.processors, self.constants, self.expansion, self.types = processors, constants, expansion, types
         self.results = None  # result processors, set at the first execution (PostgreSQL's need the column types)
 
+    def row_args(self):
+        """A function making one row's arguments, for a plan without constants or
+        expanded INs (INSERTs and UPDATEs): straight from the row dict, in order."""
+        processors = dict(self.processors)
+        if self.constants or self.expansion:
+            return self.args
+        if self.positional:
+            order = tuple((name, processors.get(name)) for name in self.names)
+            return lambda row: tuple(value if process is None or value is None else process(value)
+                                     for name, process in order for value in (row[name],))
+        return self.args
+
     def args(self, params: dict):
         values = dict(self.constants)
         for name, value in params.items():
@@ -153,7 +165,8 @@ class Statement:
         cursor = self._cursor(conn)
         try:
             if many:
-                cursor.executemany(plan.sql, [plan.args(p) for p in params])
+                args = plan.row_args()
+                cursor.executemany(plan.sql, [args(p) for p in params])
             else:
                 cursor.execute(plan.sql, plan.args(params))
         except conn.dialect.loaded_dbapi.Error as exc:
