@@ -77,6 +77,8 @@ MEMBER_TARGET = FactGroup("membership", {"target_role": ALWAYS})
 # Where a prepaid balance is heading: the days until credits run out at the
 # period's rate so far, as the ledger's projection forecasts them.
 CREDITS_FORECAST = FactGroup("credits_forecast", {"credits_days_left": ALWAYS})
+# Where a limit's spend is heading: the days until it is reached this period.
+LIMIT_FORECAST = FactGroup("limit_forecast", {"level": ALWAYS, "limit_days_left": ALWAYS})
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,9 @@ EVENT_TYPES = _table(
     # The ledger sends it only when there is such a day (spend this period,
     # credits left); what is said about it, and when, is the rules'.
     EventType("credits_forecast", required={"days_left": COUNT}, acting_member=False, facts=CREDITS_FORECAST),
+    # Likewise for a limit reached this period at that rate (the daily run: the organization's).
+    EventType("limit_forecast", required={"level": LEVEL, "days_left": COUNT}, acting_member=False,
+              facts=LIMIT_FORECAST),
     # Who may do what to members and settings: decided on the acting member's role.
     EventType("member_add", required={"new_role": ROLE}, facts=MEMBER_ADD, changes=("add_member",)),
     EventType("member_role_change", required={"new_role": ROLE, "target_role": ROLE}, facts=MEMBER_ROLE_CHANGE,

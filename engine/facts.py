@@ -43,6 +43,7 @@ FIELDS: dict[str, str] = {
     "target_role": STR,  # the role the member acted on holds now
     "hipaa_seats": INT,  # HIPAA-ready seats held (S6)
     "credits_days_left": INT,  # days until credits run out at the period's rate (credits_forecast)
+    "limit_days_left": INT,  # days until the limit of `level` is reached at that rate (limit_forecast)
 }
 for _level in LEVELS:
     FIELDS[f"{_level}_limit"] = MONEY  # absent when not set or "unlimited"
@@ -61,6 +62,7 @@ CONTEXT_VALUES: dict[str, str | None] = {
     "renewal_plan": None,
     "seat_type_with_product": "event.product",
     "hipaa_seats": None,
-    "credits_days_left": "event.days_left",
-    "credits_run_out_on": "event.days_left",  # as_of + credits_days_left
+    # A forecast's (credits_forecast, limit_forecast): the days left, and the day it runs out (as_of + days).
+    "days_left": "event.days_left",
+    "run_out_on": "event.days_left",
 }

@@ -10,10 +10,10 @@ Enterprise seat for the legacy plans). When a renewal and a month start fall
 on one day, the month closes first, under the plan it was used on. Running
 again for the same date does nothing: it is safe to run daily, or to catch up.
 
-A run for today also puts a prepaid organization's credits forecast to the
-policy (forecast.py: "credits will run out in N days", D17), every
-organization's, due or not, in ``run_all``. A run for a past day forecasts
-nothing: spend is counted to now, not to that day.
+A run for today also puts the organization's forecasts to the policy
+(forecast.py, D17: "credits will run out in N days", and the organization
+limit's), every organization's, due or not, in ``run_all``. A run for a past
+day forecasts nothing: spend is counted to now, not to that day.
 """
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ def due(books: Books, on: date) -> list[str]:
 
 def run_all(books: Books, on: date) -> dict:
     """``run`` for every organization due, each in its own unit of work; one
-    that fails is reported and the others go on. Run for today, it forecasts
-    the credits of the prepaid organizations not due too (forecast.run). This
+    that fails is reported and the others go on. Run for today, it makes the
+    forecasts of the organizations not due too (forecast.run). This
     daily job also prunes the idempotency keys older than the retention
     window (idempotency.prune)."""
     _not_future(on, books.now().date())
@@ -86,7 +86,7 @@ def run_all(books: Books, on: date) -> dict:
         except (LedgerError, InputError) as exc:  # InputError: the engine could not decide on its state
             failed.append({"organization": org_id, "code": exc.code, "message": str(exc)})
     if on == books.now().date():
-        for org_id in sorted(set(forecast.prepaid_organizations(books)) - set(due_now)):
+        for org_id in sorted(set(forecast.candidates(books)) - set(due_now)):
             try:
                 forecast.run(books, org_id, on)
             except (LedgerError, InputError) as exc:

@@ -1,79 +1,101 @@
-"""The daily forecast (issue 13 item 4, D17): where a prepaid balance is heading,
-put to the policy, and the notice it asks for kept once.
+"""The daily forecast (issue 13 item 4, D17): where a prepaid balance and the
+organization limit are heading, put to the policy, and each notice it asks
+for kept once.
 
-The billing run (billing.py) calls ``check`` for each prepaid organization on
-the day it runs. The days until credits run out are the summary's (the
-projection of storage/projection.py: the period's spend so far over the days
-elapsed, today counted whole); the engine decides a ``credits_forecast``
-event with them, and the rules say whether to notify (policies/rules/
-credits.yaml: a week or less ahead). A notice is a Notification row keyed by
-(period, 'credits', the last credit bought), so it is sent once per period,
-and again in that period only after more credits were bought. Its row reaches
-webhooks as ``notification.credits_running_out`` (webhooks/outbox.py).
+The billing run (billing.py) calls ``check`` for an organization on the day
+it runs. The days left are the summary's (storage/projection.py: the
+period's spend so far over the days elapsed, today counted whole; days
+rounded up): until credits run out (``credits_forecast``), and until the
+organization limit is reached this period (``limit_forecast``). The engine
+decides each; the rules say whether to notify (policies/rules/credits.yaml,
+spend_limits.yaml: a week or less ahead). A notice is a Notification row
+with ``code`` and ``detail``, unique in the database:
 
-No forecast when there is nothing to forecast: no spend this period, credits
-at or below zero (usage is already blocked, C2), or a day past the horizon.
+- credits_running_out: level 'credits', subject the last credit bought: once
+  per period, and again in that period only after more credits were bought;
+- spend_limit_running_out: level 'organization', subject '': once per period.
+
+threshold_pct is 0 on both, so neither meets a spend threshold's row (50, 80,
+100). Their rows reach webhooks as ``notification.<code>`` (webhooks/outbox.py).
+
+No forecast when there is nothing to forecast: no spend this period; credits
+at or below zero, or a limit already reached (usage is blocked, C2, L3); a
+limit not set or unlimited; a day past the period's end (limits reset, L5)
+or past the horizon.
 """
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from tariff.engine import money, periods
 
-from . import projection, requests
+from . import projection, repository as repo, requests
 from .credits import BOUGHT
-from .models import CreditEntry, Notification, Organization, SpendCounter
+from .models import CreditEntry, Limit, Notification, Organization, SpendCounter
 from .unit_of_work import Books, UnitOfWork
 
-EVENT = "credits_forecast"
-LEVEL = "credits"  # the notification row's level: what runs out (not a limit level)
+CREDITS, LIMIT = "credits_forecast", "limit_forecast"
 
 
-def credits_days_left(uow: UnitOfWork, org: Organization, on: date) -> int | None:
-    """Whole days from ``on`` until credits run out at the period's rate (None: no forecast)."""
-    if org.credit_balance <= 0:
+def days_left(left: Decimal, spend: Decimal, on: date) -> int | None:
+    """Whole days from ``on`` until ``left`` is used up at the period's rate (None: no forecast)."""
+    if left <= 0:
         return None
     period = periods.period_start(on)
-    runs_out = projection.run_out_on(org.credit_balance, _spend(uow, org, period), (on - period).days + 1, on)
+    runs_out = projection.run_out_on(left, spend, (on - period).days + 1, on)
     return (runs_out - on).days if runs_out is not None else None
 
 
 def check(uow: UnitOfWork, org: Organization, on: date) -> list[dict]:
-    """Decide ``org``'s forecast for ``on`` and keep each notice not sent yet; the notices kept."""
-    if not uow.prepaid(org) or EVENT not in uow.plan(org).events:
-        return []
-    days = credits_days_left(uow, org, on)
-    if days is None:
-        return []
-    decision = uow.decide(requests.request(org, on, {"type": EVENT, "days_left": days}))
-    if decision.outcome != "allow" or not decision.notifications:
-        return []
+    """Decide ``org``'s forecasts for ``on`` and keep each notice not sent yet; the notices kept."""
+    plan = uow.plan(org)
     period = periods.period_start(on)
-    bought = uow.session.execute(select(func.max(CreditEntry.pk)).where(
-        CreditEntry.org_pk == org.pk, CreditEntry.kind.in_(BOUGHT))).scalar()
-    subject = str(bought or 0)
-    sent = set(uow.session.execute(select(Notification.code).where(
-        Notification.org_pk == org.pk, Notification.period_start == period, Notification.level == LEVEL,
-        Notification.subject == subject)).scalars())
+    spend = _spend(uow, org, period)
     kept = []
-    for note in decision.to_dict()["notifications"]:
-        if note["type"] in sent:
-            continue
-        params = {k: v for k, v in note.items() if k != "type"}
-        uow.session.add(Notification(org_pk=org.pk, period_start=period, level=LEVEL, subject=subject,
-                                     threshold_pct=0, spend=_spend(uow, org, period), limit=org.credit_balance,
-                                     code=note["type"], detail=json.dumps(params, sort_keys=True),
-                                     created_at=uow.now))
-        sent.add(note["type"])
-        kept.append(note)
-    uow.session.flush()
+    if uow.prepaid(org) and CREDITS in plan.events:
+        days = days_left(org.credit_balance, spend, on)
+        if days is not None:
+            bought = uow.session.execute(select(func.max(CreditEntry.pk)).where(
+                CreditEntry.org_pk == org.pk, CreditEntry.kind.in_(BOUGHT))).scalar()
+            kept += _decide(uow, org, on, {"type": CREDITS, "days_left": days}, "credits", str(bought or 0),
+                            spend, org.credit_balance)
+    limit = repo.limit_value(repo.limit_rows(uow.session, org, [("organization", "")]).get(("organization", "")))
+    if "organization" in plan.limit_levels and LIMIT in plan.events and isinstance(limit, Decimal):
+        days = days_left(limit - spend, spend, on)
+        if days is not None and on + timedelta(days=days) < periods.next_period_start(on):  # L5: it resets
+            kept += _decide(uow, org, on, {"type": LIMIT, "level": "organization", "days_left": days},
+                            "organization", "", spend, limit)
+    if kept:
+        uow.session.flush()
     return kept
 
 
-def _spend(uow: UnitOfWork, org: Organization, period: date):
+def _decide(uow: UnitOfWork, org: Organization, on: date, event: dict, level: str, subject: str,
+            spend: Decimal, amount: Decimal) -> list[dict]:
+    """One forecast decided, and its notice kept unless (period, level, subject)
+    has one already (the row's unique key). ``amount``: the credit balance, or
+    the limit, when it was sent."""
+    period = periods.period_start(on)
+    if uow.session.execute(select(Notification.pk).where(
+            Notification.org_pk == org.pk, Notification.period_start == period, Notification.level == level,
+            Notification.subject == subject, Notification.threshold_pct == 0)).first() is not None:
+        return []
+    decision = uow.decide(requests.request(org, on, event))
+    if decision.outcome != "allow" or not decision.notifications:
+        return []
+    note = decision.to_dict()["notifications"][0]  # the rules ask for one notice per forecast
+    params = {k: v for k, v in note.items() if k != "type"}
+    uow.session.add(Notification(org_pk=org.pk, period_start=period, level=level, subject=subject, threshold_pct=0,
+                                 spend=spend, limit=amount, code=note["type"],
+                                 detail=json.dumps(params, sort_keys=True), created_at=uow.now))
+    return [note]
+
+
+def _spend(uow: UnitOfWork, org: Organization, period: date) -> Decimal:
     """The organization's month-to-date spend (its counter, as the summary reads it)."""
     return uow.session.execute(select(SpendCounter.spend).where(
         SpendCounter.org_pk == org.pk, SpendCounter.period_start == period,
@@ -86,11 +108,14 @@ def run(books: Books, org_id: str, on: date) -> list[dict]:
         return check(uow, uow.lock_org(org_id), on)
 
 
-def prepaid_organizations(books: Books) -> list[str]:
-    """Organizations on a prepaid plan and channel with credits left: those a forecast may concern."""
+def candidates(books: Books) -> list[str]:
+    """Organizations a forecast may concern: on a prepaid plan with credits left, or with an organization limit."""
     with books.read() as uow:
         plans = uow.policy.plans
-        rows = uow.session.execute(select(Organization.id, Organization.plan, Organization.channel).where(
-            Organization.credit_balance > 0).order_by(Organization.id))
-        return [org_id for org_id, plan, channel in rows
-                if plan in plans and channel in plans[plan].prepaid_credits]
+        prepaid = uow.session.execute(select(Organization.id, Organization.plan, Organization.channel).where(
+            Organization.credit_balance > 0))
+        out = {org_id for org_id, plan, channel in prepaid
+               if plan in plans and channel in plans[plan].prepaid_credits}
+        out |= set(uow.session.execute(select(Organization.id).join(Limit, Limit.org_pk == Organization.pk).where(
+            Limit.level == "organization", Limit.ended_on.is_(None), Limit.amount.is_not(None))).scalars())
+        return sorted(out)

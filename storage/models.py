@@ -199,8 +199,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Issue 13 item 4: notifications a forecast asks for (storage/forecast.py).
     # ``code`` is the vocabulary's notification id; ``detail`` its params as
-    # JSON. A credits_running_out row has level 'credits', the last credit
-    # purchase's pk as subject and threshold_pct 0: one per period and purchase.
+    # JSON; threshold_pct is 0. credits_running_out: level 'credits', the last
+    # credit purchase's pk as subject (one per period and purchase);
+    # spend_limit_running_out: level 'organization', subject '' (one per period).
     code: Mapped[str] = mapped_column(String(32), default="spend_threshold", server_default="spend_threshold")
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     usage_record: Mapped[UsageRecord | None] = relationship()

@@ -151,7 +151,8 @@ def list_records(books: Books, org_id: str, *, member: str | None = None, period
 def notifications(books: Books, org_id: str, period: date | None = None, cursor: str | None = None,
                   limit: int = pages.DEFAULT_LIMIT) -> dict:
     """A page of the notifications sent, oldest first: spend thresholds (M3) and
-    the forecast's credits_running_out (D17, storage/forecast.py)."""
+    the daily forecast's credits_running_out and spend_limit_running_out (D17,
+    storage/forecast.py)."""
     with books.read() as uow:
         org = uow.org(org_id)
         query = select(Notification, Member.id).outerjoin(Member, Member.pk == Notification.member_pk) \

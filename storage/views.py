@@ -71,10 +71,13 @@ def usage(record: UsageRecord, member_id: str) -> dict:
 
 def notification(n: Notification, member_id: str | None) -> dict:
     code = n.code or "spend_threshold"  # a row the usage path built with Core has no code set in Python
-    if code != "spend_threshold":  # a forecast's notice (storage/forecast.py): no limit level or threshold
-        return {"id": n.pk, "type": code, "period_start": iso(n.period_start), "level": None, "subject": None,
-                "threshold_pct": None, "spend": money(n.spend), "limit": None, "member": None, "usage_id": None,
-                "sent_at": iso(n.created_at), "credit_balance": money(n.limit), **json.loads(n.detail or "{}")}
+    if code != "spend_threshold":  # a forecast's notice (storage/forecast.py): days and date, no threshold
+        credits = n.level == "credits"  # what runs out: credits (the balance is kept as limit), or a limit
+        return {"id": n.pk, "type": code, "period_start": iso(n.period_start), "level": None if credits else n.level,
+                "subject": None, "threshold_pct": None, "spend": money(n.spend),
+                "limit": None if credits else money(n.limit), "member": None, "usage_id": None,
+                "sent_at": iso(n.created_at), **({"credit_balance": money(n.limit)} if credits else {}),
+                **json.loads(n.detail or "{}")}
     return {"id": n.pk, "type": code, "period_start": iso(n.period_start), "level": n.level,
             "subject": n.subject or None, "threshold_pct": n.threshold_pct, "spend": money(n.spend),
             "limit": money(n.limit), "member": member_id, "usage_id": n.usage_record_pk,

@@ -49,9 +49,9 @@ def get_invoice(org_id, period):
 @documented(body=False)
 def list_notifications(org_id, period=None, cursor=None, limit=100):
     """Notifications sent: spend thresholds (M3), each threshold of each limit
-    at most once per period, and credits running out (D17), which the daily
-    billing run sends a week or less ahead, once per period and credit
-    purchase; filter by period (YYYY-MM)."""
+    at most once per period, and credits or the organization limit running out
+    (D17), which the daily billing run sends a week or less ahead, once per
+    period (credits: and purchase); filter by period (YYYY-MM)."""
     return json_response(ledger().list_notifications(org_id, _period(period), cursor=cursor, limit=limit))
 
 

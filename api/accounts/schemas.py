@@ -519,11 +519,12 @@ class InvoiceSchema(InvoiceHeadSchema):
 
 
 class SentNotificationSchema(Strict):
-    """A spend threshold reached (M3), or credits running out (D17: level,
-    threshold_pct and limit are null; days, date and credit_balance say when)."""
+    """A spend threshold reached (M3), or a forecast's notice (D17): credits
+    running out (level, threshold_pct and limit null; credit_balance) or the
+    organization limit running out (threshold_pct null); days and date say when."""
     id = fields.Integer(required=True)
     type = fields.String(required=True, metadata={"example": "spend_threshold",
-                                                  "description": "spend_threshold or credits_running_out"})
+                                                  "description": "spend_threshold, credits_running_out or spend_limit_running_out"})
     period_start = fields.String(required=True, metadata={"format": "date"})
     level = fields.String(required=True, allow_none=True, validate=validate.OneOf(LEVELS))
     subject = fields.String(required=True, allow_none=True)
@@ -533,9 +534,9 @@ class SentNotificationSchema(Strict):
     member = fields.String(required=True, allow_none=True)
     usage_id = fields.Integer(required=True, allow_none=True)
     sent_at = fields.String(required=True, metadata={"format": "date-time"})
-    # credits_running_out only: at the period's rate so far, credits run out in `days` days, on `date`
-    days = fields.Integer(metadata={"description": "credits_running_out: days until credits run out"})
-    date = fields.String(metadata={"format": "date", "description": "credits_running_out: the day they run out"})
+    # a forecast's notice only: at the period's rate so far, credits or the limit run out in `days` days, on `date`
+    days = fields.Integer(metadata={"description": "a forecast's notice: days until it runs out"})
+    date = fields.String(metadata={"format": "date", "description": "a forecast's notice: the day it runs out"})
     credit_balance = money(metadata={"description": "credits_running_out: the balance when it was sent"})
 
 

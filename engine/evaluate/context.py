@@ -139,9 +139,8 @@ def _values(ctx: Context) -> None:
         "renewal_plan": ctx.plan.renews_to.get(ctx.channel),
         "seat_type_with_product": None,
         "hipaa_seats": ctx.organization.get("hipaa_seats", 0),
-        "credits_days_left": ctx.event.get("days_left"),
-        "credits_run_out_on": (ctx.as_of + timedelta(days=ctx.event["days_left"])
-                               if "days_left" in ctx.event else None),
+        "days_left": ctx.event.get("days_left"),
+        "run_out_on": ctx.as_of + timedelta(days=ctx.event["days_left"]) if "days_left" in ctx.event else None,
     }
     if term_start is not None:
         if ctx.as_of < term_start:
@@ -272,6 +271,12 @@ def _credits_forecast(ctx: Context, fact: dict) -> None:
     fact["credits_days_left"] = ctx.event["days_left"]
 
 
+def _limit_forecast(ctx: Context, fact: dict) -> None:
+    fact["level"] = ctx.event["level"]
+    fact["limit_days_left"] = ctx.event["days_left"]
+
+
 PROVIDERS = {"usage": _usage, "limit_change": _limit_change, "credit_purchase": _credit_purchase, "seats": _seats,
              "seat_type_change": _seat_type_change, "membership": _membership,
-             "renewal": _renewal, "credits_forecast": _credits_forecast}
+             "renewal": _renewal, "credits_forecast": _credits_forecast,
+             "limit_forecast": _limit_forecast}

@@ -5,7 +5,8 @@ never lost). No ledger module calls this: SQLAlchemy session events watch
 what the ledger writes.
 
 - ``Notification`` rows (spend thresholds, M3) -> ``notification.spend_threshold``;
-  the daily forecast's (storage/forecast.py, D17) -> ``notification.credits_running_out``;
+  the daily forecast's (storage/forecast.py, D17) -> ``notification.credits_running_out``,
+  ``notification.spend_limit_running_out``;
 - ``Event`` rows (the audit of every applied decision other than usage): the
   decision's notifications (``notification.hipaa_addon_dropped``) and its
   transition (``transition.period_reset``, ``transition.term_renewed``,

@@ -106,6 +106,58 @@ def test_the_notice_is_a_webhook_event(ledger, database, new_org):
                                                                                  notices(ledger)[0]["id"])
 
 
+
+# -- the organization limit --------------------------------------------------------------
+
+def limit_notices(ledger, org="acme"):
+    return [n for n in ledger.list_notifications(org)["items"] if n["type"] == "spend_limit_running_out"]
+
+
+def test_the_organization_limit_reached_within_a_week_notifies_once(ledger, database, new_org):
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="s" * 32, organization="acme",
+                    events=["notification.spend_limit_running_out"])
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("80"))
+    spend(ledger, "u1", 10_000_000)  # 50 of 80 over 10 days: 5 a day, 30 of headroom last 6 days
+    assert ledger.usage_summary("acme")["projection"]["limit_reached_on"] == "2026-04-16"
+    ledger.run_billing("acme", date(2026, 4, 10))
+    ledger.run_billing_all(date(2026, 4, 10))
+    [notice] = limit_notices(ledger)
+    assert {k: notice[k] for k in ("level", "days", "date", "spend", "limit", "threshold_pct")} == {
+        "level": "organization", "days": 6, "date": "2026-04-16", "spend": "50", "limit": "80",
+        "threshold_pct": None}
+    assert "credit_balance" not in notice and notices(ledger) == []  # billed in arrears: no credits
+    # the 50 % threshold the usage crossed is still its own notice, and the usage path still sees it sent
+    assert [n["threshold_pct"] for n in ledger.list_notifications("acme")["items"]
+            if n["type"] == "spend_threshold"] == [50]
+    with database.read() as session:
+        [event] = list(session.execute(select(WebhookEvent)).scalars())
+    body = json.loads(event.body)
+    assert (body["type"], body["data"]["days"], body["data"]["level"]) == (
+        "notification.spend_limit_running_out", 6, "organization")
+
+
+def test_a_limit_reached_after_the_period_reached_already_or_unlimited_sends_nothing(ledger, new_org, clock):
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("200"))
+    spend(ledger, "u1", 10_000_000)  # 150 of headroom at 5 a day: 30 days, 10 May, after the period
+    ledger.run_billing("acme", date(2026, 4, 10))
+    ledger.set_limit("acme", actor="pat", level="organization", limit="unlimited")
+    ledger.run_billing("acme", date(2026, 4, 10))
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("50"))  # reached: usage is blocked
+    ledger.run_billing("acme", date(2026, 4, 10))
+    assert limit_notices(ledger) == []
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("85"))
+    clock.set(2026, 4, 14)  # 50 over 14 days; 35 of headroom run out in 9.8 days, on the 24th: too far
+    ledger.run_billing("acme", date(2026, 4, 14))
+    assert limit_notices(ledger) == []
+    clock.set(2026, 4, 25)  # 50 over 25 days is 2 a day; 35 left last 17.5 days: past the period
+    ledger.run_billing("acme", date(2026, 4, 25))
+    spend(ledger, "u2", 5_000_000)  # 75 over 25 days is 3 a day; 10 left last 3.33 days: 29 April
+    ledger.run_billing("acme", date(2026, 4, 25))
+    assert [(n["days"], n["date"]) for n in limit_notices(ledger)] == [(4, "2026-04-29")]
+
+
 # -- over HTTP, on the real clock --------------------------------------------------------
 
 def test_the_notice_over_http_fits_the_documented_page(migrated_url, tmp_path):

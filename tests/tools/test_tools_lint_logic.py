@@ -38,6 +38,7 @@ def _events(plan):
         "credit_purchase": {"amount": "50"},
         "auto_top_up_change": {"amount": "50"},
         "credits_forecast": {"days_left": 5},
+        "limit_forecast": {"level": "organization", "days_left": 5},
         "member_add": {"new_role": "admin"},
         "member_role_change": {"new_role": "owner", "target_role": "admin"},
         "member_removal": {"target_role": "member"},

@@ -62,4 +62,4 @@ _NON_NEGATIVE = {"estimate", "usage_cost", "included_remaining", "new_limit", "a
 for _level in LEVELS:
     _NON_NEGATIVE |= {f"{_level}_limit", f"{_level}_spend", f"{_level}_spend_after", f"{_level}_pct",
                       f"{_level}_notified_pct"}
-_MINIMUM = {**{name: 0 for name in _NON_NEGATIVE}, "count": 1, "credits_days_left": 1}
+_MINIMUM = {**{name: 0 for name in _NON_NEGATIVE}, "count": 1, "credits_days_left": 1, "limit_days_left": 1}
