@@ -158,9 +158,12 @@
     ul.replaceChildren();
     if (!list.length) ul.append(el("li", {}, t("no_notifications")));
     for (const n of list) {
-      // credits_running_out (D17) has no limit or threshold: when and how much is left
+      // a forecast's notice (D17) has no threshold: when, and how much is left
       const line = n.type === "credits_running_out"
         ? t("credits_line", {date: date(n.date), days: n.days, balance: money(n.credit_balance)})
+        : n.type === "spend_limit_running_out"
+        ? t("limit_forecast_line", {level: levelName(n.level), date: date(n.date), days: n.days,
+                                    spend: money(n.spend), limit: money(n.limit)})
         : t("notification_line", {pct: n.threshold_pct, level: levelName(n.level), subject: n.subject ? ` (${n.subject})` : "",
                                   spend: money(n.spend), limit: money(n.limit)});
       ul.append(el("li", {}, el("time", {datetime: n.sent_at}, date(n.sent_at)), " — ", line));
