@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 from tariff.storage import inputs, keys
 
 from .accounts.schemas import IdempotencyHeaderSchema
-from .auth import _database, requires
+from .auth import _database, principal, requires
 from .blueprint import Blueprint
 from .jsonio import json_response
 from .schemas.common import Strict
@@ -34,6 +34,10 @@ class KeySchema(Strict):
     organization = fields.String(required=True, allow_none=True)
     created_at = fields.String(required=True)
     revoked_at = fields.String(required=True, allow_none=True)
+    created_by = fields.String(required=True, allow_none=True,
+                               metadata={"description": "the admin key that made it; \"local\": local mode; "
+                                                        "\"cli\": tariff keys"})
+    revoked_by = fields.String(required=True, allow_none=True)
 
 
 class KeyCreatedSchema(KeySchema):
@@ -57,7 +61,7 @@ def create_key(body, idempotency_key=None):
     With an Idempotency-Key, a retry returns the same key with `secret` null
     (`Idempotent-Replayed: true`): the secret was never stored."""
     key, secret = keys.create(_database(), body["scope"], body.get("organization"), body.get("name"),
-                              idempotency_key=idempotency_key)
+                              idempotency_key=idempotency_key, by=_who())
     return json_response({**key.json(), "secret": secret}, 201,
                          headers={"Idempotent-Replayed": "true"} if secret is None else None)
 
@@ -78,4 +82,10 @@ def list_keys():
 def revoke_key(key_id):
     """Revoke a key, at once for every worker (member sessions it issued die with it). Revoking again
     changes nothing."""
-    return json_response(keys.revoke(_database(), key_id).json())
+    return json_response(keys.revoke(_database(), key_id, by=_who()).json())
+
+
+def _who() -> str:
+    """Who manages a key, as kept with it: the admin key's id, or "local" (local mode)."""
+    who = principal()
+    return who.key_id or "local"

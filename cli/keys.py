@@ -30,7 +30,7 @@ def cmd_create(args) -> int:
     from tariff.storage import InvalidInput, keys
     db = database()
     try:
-        key, secret = keys.create(db, args.scope, args.organization, args.name)
+        key, secret = keys.create(db, args.scope, args.organization, args.name, by="cli")
     except InvalidInput as exc:
         return _fail(exc.message)
     finally:
@@ -65,7 +65,7 @@ def cmd_revoke(args) -> int:
     from tariff.storage import NotFound, keys
     db = database()
     try:
-        key = keys.revoke(db, args.id)
+        key = keys.revoke(db, args.id, by="cli")
     except NotFound as exc:
         print(f"tariff keys: {exc.message}", file=sys.stderr)
         return 1

@@ -50,15 +50,19 @@ class Key:
     organization: str | None
     created_at: datetime
     revoked_at: datetime | None
+    created_by: str | None = None  # an admin key's id, "local" (local mode) or "cli" (tariff keys)
+    revoked_by: str | None = None
 
     def json(self) -> dict:
         return {"id": self.id, "name": self.name, "scope": self.scope, "organization": self.organization,
                 "created_at": self.created_at.isoformat(),
-                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+                "created_by": self.created_by, "revoked_by": self.revoked_by}
 
 
 def _key(row: ApiKey) -> Key:
-    return Key(row.id, row.name, row.scope, row.organization, row.created_at, row.revoked_at)
+    return Key(row.id, row.name, row.scope, row.organization, row.created_at, row.revoked_at, row.created_by,
+               row.revoked_by)
 
 
 def digest(secret: str) -> str:
@@ -84,22 +88,25 @@ def check(scope: str, organization: str | None, name: str | None) -> None:
 
 
 def create(db: Database, scope: str, organization: str | None = None, name: str | None = None,
-           now: datetime | None = None, idempotency_key: str | None = None) -> tuple[Key, str | None]:
-    """A new key and its secret (shown once: only its digest is kept).
+           now: datetime | None = None, idempotency_key: str | None = None,
+           by: str | None = None) -> tuple[Key, str | None]:
+    """A new key and its secret (shown once: only its digest is kept); ``by``
+    says who made it (kept with the key: keys are outside any organization's
+    audit trail).
 
     With an ``idempotency_key``, a retry gets the first key back with the
     secret None: the secret is never stored, so it cannot be given twice (a
     caller who lost it revokes the key and makes another)."""
     check(scope, organization, name)
     try:
-        return _create(db, scope, organization, name, now or _now(), idempotency_key)
+        return _create(db, scope, organization, name, now or _now(), idempotency_key, by)
     except IntegrityError:  # a concurrent retry with the same key won (PostgreSQL): answer as its replay
         if idempotency_key is None:
             raise
-        return _create(db, scope, organization, name, now or _now(), idempotency_key)
+        return _create(db, scope, organization, name, now or _now(), idempotency_key, by)
 
 
-def _create(db, scope, organization, name, now, idempotency_key):
+def _create(db, scope, organization, name, now, idempotency_key, by):
     from .idempotency import Once
     with db.write() as session:
         once = Once(SimpleNamespace(session=session, now=now), IDEMPOTENCY_SCOPE, "keys.create", idempotency_key,
@@ -109,7 +116,7 @@ def _create(db, scope, organization, name, now, idempotency_key):
         key_id = "k" + secrets.token_hex(8)
         secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         row = ApiKey(id=key_id, name=name or f"{scope} key", scope=scope, organization=organization,
-                     secret_sha256=digest(secret), created_at=now)
+                     secret_sha256=digest(secret), created_at=now, created_by=by)
         session.add(row)
         session.flush()
         once.keep({"id": key_id})  # only the id: the secret is never kept
@@ -133,15 +140,15 @@ def get_in(session, key_id: str) -> Key:
     return _key(row)
 
 
-def revoke(db: Database, key_id: str, now: datetime | None = None) -> Key:
-    """Revoke a key (at once, for every worker: each request reads it). Revoking
-    a revoked key changes nothing and answers it as it is."""
+def revoke(db: Database, key_id: str, now: datetime | None = None, by: str | None = None) -> Key:
+    """Revoke a key (at once, for every worker: each request reads it); ``by``
+    says who. Revoking a revoked key changes nothing and answers it as it is."""
     with db.write() as session:
         row = session.execute(select(ApiKey).where(ApiKey.id == key_id).with_for_update()).scalar_one_or_none()
         if row is None:
             raise NotFound(f"no key {key_id!r}", "key_not_found")
         if row.revoked_at is None:
-            row.revoked_at = now or _now()
+            row.revoked_at, row.revoked_by = now or _now(), by
         return _key(row)
 
 

@@ -328,6 +328,9 @@ class ApiKey(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who made and who revoked it: an admin key's id, "local" (local mode) or "cli" (tariff keys).
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ServiceSecret(Base):

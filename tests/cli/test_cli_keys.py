@@ -29,6 +29,7 @@ def test_create_prints_the_secret_once_on_the_last_line_and_keeps_only_its_diges
     assert main(["keys", "list", "--format", "json"]) == 0
     listed = capsys.readouterr().out
     assert secret not in listed and json.loads(listed)[0]["id"] == key.id
+    assert json.loads(listed)[0]["created_by"] == "cli"
 
 
 def test_list_and_revoke(url, capsys):

@@ -89,6 +89,9 @@ def test_keys_are_made_listed_and_revoked_by_admins_only(world):
     assert client.post("/v1/keys", json={"scope": "admin"}, headers=bearer(service)).status_code == 403
     revoked = client.post(f"/v1/keys/{body['id']}/revoke", headers=bearer(admin))
     assert revoked.status_code == 200 and revoked.get_json()["revoked_at"] is not None
+    admin_id = admin.split("_")[1]
+    assert (body["created_by"], revoked.get_json()["revoked_by"]) == (admin_id, admin_id)  # who manages keys
+    assert listed[0]["created_by"] == "local"  # the first key: made in local mode
     assert client.get("/v1/organizations/acme", headers=bearer(body["secret"])).status_code == 401
     assert client.post("/v1/keys/knope/revoke", headers=bearer(admin)).status_code == 404
 
