@@ -21,6 +21,8 @@ column defaults, escaped bind names, a shape not cached), it goes through
 from __future__ import annotations
 
 import weakref
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy.exc import DBAPIError
 
@@ -113,7 +115,8 @@ class Statement:
 
     # -- running ---------------------------------------------------------------------
 
-    def _direct(self, conn) -> bool:
+    @staticmethod
+    def _direct(conn) -> bool:
         dispatch = conn.dispatch
         return not (dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
@@ -130,24 +133,27 @@ class Statement:
         return DBAPIError.instance(plan.sql, None, exc, conn.dialect.loaded_dbapi.Error,
                                    dialect=conn.dialect, ismulti=None)
 
+    def direct(self, conn, params: dict) -> bool:
+        """Whether it runs on the cursor (else through SQLAlchemy, which must not meet a pipeline)."""
+        return self._direct(conn) and self._plan(conn.dialect, params) is not None
+
     def rows(self, conn, params: dict) -> list[tuple]:
         """Every row, each a tuple of processed values."""
+        return self.send(conn, params).rows()
+
+    def send(self, conn, params: dict) -> Pending:
+        """The statement sent; its rows read by the Pending's ``rows`` (inside ``pipeline``,
+        several statements go to the server before the first answer is waited for)."""
         plan = self._plan(conn.dialect, params) if self._direct(conn) else None
         if plan is None:
-            return [tuple(row) for row in conn.execute(self.stmt, params)]
+            return Pending(self, conn, None, None, [tuple(row) for row in conn.execute(self.stmt, params)])
         cursor = self._cursor(conn)
         try:
             cursor.execute(plan.sql, plan.args(params))
-            raw = cursor.fetchall()
-            processors = self._results(plan, cursor, conn)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise self._wrap(exc, plan, conn) from exc
-        finally:
             cursor.close()
-        if not any(processors):
-            return [tuple(row) for row in raw]
-        return [tuple(value if process is None or value is None else process(value)
-                      for value, process in zip(row, processors)) for row in raw]
+            raise self._wrap(exc, plan, conn) from exc
+        return Pending(self, conn, plan, cursor)
 
     def first(self, conn, params: dict) -> tuple | None:
         found = self.rows(conn, params)
@@ -173,3 +179,52 @@ class Statement:
             raise self._wrap(exc, plan, conn) from exc
         finally:
             cursor.close()
+
+
+class Pending:
+    """A statement sent, its rows not read yet."""
+
+    def __init__(self, statement: Statement, conn, plan: _Plan | None, cursor, done: list | None = None):
+        self.statement, self.conn, self.plan, self.cursor, self.done = statement, conn, plan, cursor, done
+
+    def rows(self) -> list[tuple]:
+        if self.done is not None:
+            return self.done
+        conn, plan, cursor = self.conn, self.plan, self.cursor
+        try:
+            raw = cursor.fetchall()
+            processors = self.statement._results(plan, cursor, conn)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise self.statement._wrap(exc, plan, conn) from exc
+        finally:
+            cursor.close()
+        if not any(processors):
+            self.done = [tuple(row) for row in raw]
+        else:
+            self.done = [tuple(value if process is None or value is None else process(value)
+                               for value, process in zip(row, processors)) for row in raw]
+        return self.done
+
+    def first(self) -> tuple | None:
+        found = self.rows()
+        return found[0] if found else None
+
+
+def pipelines(conn) -> bool:
+    """Whether statements on ``conn`` can be pipelined: psycopg's pipeline mode
+    (sent together, one round trip for several statements), and nobody listening."""
+    return conn.dialect.driver == "psycopg" and Statement._direct(conn)
+
+
+@contextmanager
+def pipeline(conn) -> Iterator[None]:
+    """psycopg's pipeline mode on the connection for the block: statements sent are
+    not waited for until a result is read or the block ends (the server still runs
+    them one after another, in order, each in the transaction as usual). Only
+    where ``pipelines(conn)``."""
+    dbapi = conn.connection.dbapi_connection
+    try:
+        with dbapi.pipeline():
+            yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc

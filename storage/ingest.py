@@ -152,16 +152,15 @@ class Run:
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
         self.conn = uow.session.connection()  # taken once: each session.connection() costs
-        self.org = lean.org_row(self.conn, org_id, lock)
+        days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
+        self.org, self.state = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),
+                                         sorted({r.idempotency_key for r in records if r.idempotency_key}),
+                                         sorted({periods.period_start(d) for d in days}))
         if self.org is None:
             raise NotFound(f"no organization {org_id!r}", "organization_not_found")
         self.plan = uow.plan(self.org)
         self.prepaid = self.org.channel in self.plan.prepaid_credits
         self.balance = self.org.credit_balance
-        days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
-        self.state = lean.state(self.conn, self.org.pk, sorted({r.member for r in records}),
-                                sorted({r.idempotency_key for r in records if r.idempotency_key}),
-                                sorted({periods.period_start(d) for d in days}))
         self.kept: dict[str, tuple[str, Outcome]] = {}  # keys recorded in this run: digest, outcome
         self.usage: list[dict] = []
         self.credits: list[dict] = []
