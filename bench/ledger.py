@@ -222,12 +222,12 @@ def _worker(args) -> float:
         ledger.record_usage(org, idempotency_key=f"w{i}", **_args(i))
     while time.time() < start_at:
         time.sleep(0.001)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(records):
         ledger.record_usage(org, idempotency_key=f"p{i}", **_args(i))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     ledger.db.dispose()
-    return elapsed
+    return elapsed, cpu
 
 
 def processes(url: str, evaluator: Evaluator, records: int) -> dict:
@@ -237,11 +237,14 @@ def processes(url: str, evaluator: Evaluator, records: int) -> dict:
     ledger.db.dispose()
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
-        [alone] = pool.map(_worker, [(url, "p-one", records, time.time() + 3)])
+        [(alone, cpu)] = pool.map(_worker, [(url, "p-one", records, time.time() + 3)])
         both = pool.map(_worker, [(url, org, records, time.time() + 3) for org in ("p-a", "p-b")])
     one = records / alone
-    two = 2 * records / max(both)
+    two = 2 * records / max(elapsed for elapsed, _ in both)
+    # The cores one process keeps busy by itself (its CPU time over its wall time): two
+    # of them and the PostgreSQL server need that much twice over, from the machine's cores.
     return {"one_process_per_s": round(one, 1), "two_processes_per_s": round(two, 1),
+            "one_process_cores": round(cpu / alone, 2), "cores": os.cpu_count(),
             "ratio": round(two / one, 2), "target": TARGETS["two_processes"],
             "met": two / one >= TARGETS["two_processes"]}
 
