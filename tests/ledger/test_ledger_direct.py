@@ -1,0 +1,72 @@
+"""storage/direct.py: the usage path's statements on the driver's cursor give
+what SQLAlchemy's own execution gives, and fail as SQLAlchemy's do."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+from tariff.storage import lean
+
+
+def _through_sqlalchemy(conn, statement, params):
+    return [tuple(row) for row in conn.execute(statement, params)]
+
+
+def test_the_state_read_directly_is_the_state_sqlalchemy_reads(ledger, new_org, database):
+    new_org("acme", members=("ana", "ben"))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
+    ledger.record_usage("acme", idempotency_key="one", member="ana", product="chat", model="claude-opus-4-6",
+                        tokens={"input": 1_000_000})
+    with database.write() as session:
+        conn = session.connection()
+        org = lean.org_row(conn, "acme", lock=True)
+        assert org == lean.OrgRow(*_through_sqlalchemy(conn, lean.LOCK_ORG, {"org": "acme"})[0])
+        assert isinstance(org.credit_balance, Decimal) and isinstance(org.term_start, date)
+        for members, keys in ((["ana"], ["one"]), (["ana", "ben"], ["one", "two"]), ([], [])):
+            params = lean._state_params(org.pk, members, keys, [date(2026, 4, 1)])
+            assert lean.D_STATE.direct(conn, params)
+            direct = lean.D_STATE.rows(conn, params)
+            assert sorted(direct, key=repr) == sorted(_through_sqlalchemy(conn, lean.STATE, params), key=repr)
+        # what was compared holds each kind: members, the key, counters, the limit
+        assert {row[0] for row in lean.D_STATE.rows(conn, lean._state_params(
+            org.pk, ["ana"], ["one"], [date(2026, 4, 1)]))} >= {"m", "k", "c", "l"}
+
+
+def test_a_driver_error_comes_out_as_sqlalchemys(ledger, new_org, database):
+    new_org("acme", members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    assert ledger.record_usage("acme", idempotency_key="one", member="ana", product="chat",
+                               model="claude-opus-4-6", tokens={"input": 1000}).recorded
+    with pytest.raises(IntegrityError):  # db.py maps SQLAlchemy's errors, never the driver's
+        with database.write() as session:
+            conn = session.connection()
+            org = lean.org_row(conn, "acme", lock=True)
+            state = lean.state(conn, org.pk, ["ana"], ["one"], [])
+            _pk, digest, response = state.keys["one"]
+            row = {"org_pk": org.pk, "member_pk": state.members["ana"].pk, "idempotency_key": "one",
+                   "request_hash": digest,
+                   "period_start": date(2026, 4, 1), "occurred_at": ledger.books.now(),
+                   "recorded_at": ledger.books.now(), "seat_type": "enterprise", "product": "chat",
+                   "model": "m", "cost": Decimal(0), "billed": Decimal(0), "included": Decimal(0),
+                   "request": "{}", "response": response, **{c: 0 for c in lean.TOKEN_COLUMNS.values()}}
+            lean.D_INSERT_ONE.rows(conn, row)  # the same key again: the unique key refuses it
+
+
+def test_with_a_cursor_listener_the_same_statements_go_through_sqlalchemy(ledger, new_org, database):
+    new_org("acme", members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    seen = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    try:
+        assert ledger.record_usage("acme", idempotency_key="one", member="ana", product="chat",
+                                   model="claude-opus-4-6", tokens={"input": 1000}).recorded
+    finally:
+        event.remove(database.engine, "before_cursor_execute", keep)
+    assert any("FROM organizations" in s and "organizations.id =" in s for s in seen)
+    assert any(s.startswith("INSERT INTO usage_records") for s in seen)
