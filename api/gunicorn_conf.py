@@ -30,12 +30,6 @@ loglevel = "info"
 control_socket_disable = True  # several servers on one host must not share $HOME/.gunicorn/gunicorn.ctl
 proc_name = "tariff"
 
-# Webhooks: every worker delivers the outbox in a thread of its own
-# (api/webhooks.py; it never enters durable_rules), unless
-# TARIFF_WEBHOOKS_DISPATCH=0. Claims are leased in the database, so workers
-# and hosts never send one delivery at once.
-os.environ.setdefault("TARIFF_WEBHOOKS_DISPATCH", "1")
-
 _created = []
 
 
@@ -50,6 +44,13 @@ def _private_dir(variable: str, prefix: str) -> str:
 
 
 def on_starting(server):
+    # Webhooks: every worker delivers the outbox in a thread of its own
+    # (api/webhooks.py; it never enters durable_rules), unless
+    # TARIFF_WEBHOOKS_DISPATCH=0. Claims are leased in the database, so workers
+    # and hosts never send one delivery at once. Set here, in the master just
+    # before it forks the workers, not when this module is imported: a process
+    # that only reads the settings (a test) must not start dispatching.
+    os.environ.setdefault("TARIFF_WEBHOOKS_DISPATCH", "1")
     state = _private_dir("TARIFF_STATE_DIR", "tariff-state-")
     try:
         os.remove(os.path.join(state, "current.json"))

@@ -48,6 +48,7 @@ def test_serve_refuses_zero_workers(capsys):
 
 def test_on_starting_prepares_the_shared_directories(monkeypatch, tmp_path):
     monkeypatch.delenv("TARIFF_STATE_DIR", raising=False)
+    monkeypatch.delenv("TARIFF_WEBHOOKS_DISPATCH", raising=False)  # on_starting turns it on for the workers
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics" / "counter_1.db").write_text("stale")
@@ -57,9 +58,11 @@ def test_on_starting_prepares_the_shared_directories(monkeypatch, tmp_path):
     try:
         assert os.path.isdir(state)
         assert not list((tmp_path / "metrics").glob("*.db"))
+        assert os.environ["TARIFF_WEBHOOKS_DISPATCH"] == "1"
     finally:
         gunicorn_conf.on_exit(None)
         os.environ.pop("TARIFF_STATE_DIR", None)
+        os.environ.pop("TARIFF_WEBHOOKS_DISPATCH", None)  # else every later app in this process dispatches
     assert not os.path.exists(state)
 
 
