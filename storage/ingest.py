@@ -29,7 +29,7 @@ import orjson
 
 from tariff.engine import TOKEN_CLASSES, UNLIMITED, Decision, InputError, money, periods
 
-from . import idempotency, lean, top_ups
+from . import caller, idempotency, lean, top_ups
 from .errors import Conflict, DatabaseUnavailable, InvalidInput, LedgerError, NotFound
 from .unit_of_work import Books, UnitOfWork
 from .views import TOKEN_COLUMNS, iso
@@ -151,6 +151,8 @@ class Run:
 
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
+        who = caller.current()  # the audit trail's "who" on every record of the run
+        self.key_id, self.key_name = (who.key_id, who.key_name) if who else (None, None)
         self.conn = uow.session.connection()  # taken once: each session.connection() costs
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.org, self.state = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),
@@ -317,6 +319,7 @@ class Run:
                            "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
                            "model": u.model, "cost": cost, "billed": billed, "included": included,
                            "request": _text(decision.request, sort=True), "response": response,
+                           "key_id": self.key_id, "key_name": self.key_name,
                            **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
         outcome = Outcome("recorded", answer, language, decision)
         self.recorded.append(outcome)

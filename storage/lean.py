@@ -107,7 +107,7 @@ INSERT_NOTIFICATION = insert(NOTE)
 # without SQLAlchemy's per-execution work). An INSERT names the keys its rows carry.
 _USAGE_KEYS = ("org_pk", "member_pk", "idempotency_key", "request_hash", "period_start", "occurred_at",
                "recorded_at", "seat_type", "product", "model", "cost", "billed", "included", "request", "response",
-               *TOKEN_COLUMNS.values())
+               "key_id", "key_name", *TOKEN_COLUMNS.values())
 _CREDIT_KEYS = ("org_pk", "kind", "amount", "balance_after", "member_pk", "usage_record_pk", "idempotency_key",
                 "request_hash", "created_at")
 _COUNTER_KEYS = ("org_pk", "period_start", "level", "subject", "spend", "included", "records")

@@ -167,6 +167,10 @@ class UsageRecord(Base):
     included: Mapped[Decimal] = mapped_column(Money)  # drawn from a seat's allowance (seat-based plans)
     request: Mapped[str | None] = mapped_column(Text, nullable=True)  # the engine request, for replays
     response: Mapped[str | None] = mapped_column(Text, nullable=True)  # the first response (JSON, id aside), for retries
+    # Who recorded it (storage/caller.py: the API key, or a session's issuing
+    # key; None from the CLI or a job), as events keep it: the audit trail.
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    key_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"),
                       Index("ix_usage_records_org_period_member", "org_pk", "period_start", "member_pk"))
 

@@ -51,7 +51,8 @@ def test_a_driver_error_comes_out_as_sqlalchemys(ledger, new_org, database):
                    "period_start": date(2026, 4, 1), "occurred_at": ledger.books.now(),
                    "recorded_at": ledger.books.now(), "seat_type": "enterprise", "product": "chat",
                    "model": "m", "cost": Decimal(0), "billed": Decimal(0), "included": Decimal(0),
-                   "request": "{}", "response": response, **{c: 0 for c in lean.TOKEN_COLUMNS.values()}}
+                   "request": "{}", "response": response, "key_id": None, "key_name": None,
+                   **{c: 0 for c in lean.TOKEN_COLUMNS.values()}}
             lean.D_INSERT_ONE.rows(conn, row)  # the same key again: the unique key refuses it
 
 
