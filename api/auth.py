@@ -219,6 +219,7 @@ def init_app(app, api) -> None:
                        "POST /v1/organizations/{org_id}/sessions); each operation's x-scope says which scope "
                        "it needs: admin > service > member > read"})
     app.before_request(_forget_caller)
+    app.teardown_request(lambda _error: _forget_caller())  # nor outlive its request (a job later in the thread)
     app.before_request(_fail_closed)
     to_dict = api.spec.to_dict
     api.spec.to_dict = lambda: _document_refusals(to_dict())
@@ -255,7 +256,8 @@ def _document_refusals(spec: dict) -> dict:
 
 
 def _forget_caller():
-    """A worker serves one request after another: the last one's caller must not leak into this one."""
+    """A worker serves one request after another: the last one's caller must
+    not leak into the next, nor into what the thread does after it."""
     from tariff.storage import caller
     caller.set_current(None)
 

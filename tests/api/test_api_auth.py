@@ -164,12 +164,15 @@ def test_a_session_secret_must_not_be_trivially_short(make_app):
 
 
 def test_the_caller_does_not_leak_into_the_next_request(app, make_key, request_body):
-    """A worker serves one request after another: storage's caller is reset each time."""
+    """A worker serves one request after another: storage's caller is reset
+    when each request starts, and forgotten when it ends (a job the thread
+    runs afterwards is no key's)."""
     from tariff.storage import caller
     secret = make_key(app, "service", name="first")
     client = app.test_client()
     assert client.post("/v1/decisions", json=request_body(), headers=bearer(secret)).status_code == 200
-    assert caller.current() is not None and caller.current().key_name == "first"  # still set in this thread
+    assert caller.current() is None  # forgotten when the request ended
+    caller.set_current(caller.Caller("k-stale", "stale"))  # as if a teardown had not run
     with app.test_request_context("/healthz"):
         app.preprocess_request()
         assert caller.current() is None

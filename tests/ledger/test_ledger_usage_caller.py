@@ -26,7 +26,8 @@ def test_each_usage_record_names_the_key_that_recorded_it(ledger, new_org):
         ledger.record_usage("acme", **{k: v for k, v in usage("one").items() if k != "organization"})
     with caller.acting(caller.Caller("kfedcba9876543210", "batcher")):
         ledger.record_usage_batch([usage("two"), usage("three")])
-    ledger.record_usage("acme", **{k: v for k, v in usage("four").items() if k != "organization"})  # no caller
+    with caller.acting(None):  # the CLI, a job: no key
+        ledger.record_usage("acme", **{k: v for k, v in usage("four").items() if k != "organization"})
     with ledger.db.read() as session:
         rows = dict((key, (key_id, name)) for key, key_id, name in session.execute(
             select(UsageRecord.idempotency_key, UsageRecord.key_id, UsageRecord.key_name)))
