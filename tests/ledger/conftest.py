@@ -218,6 +218,15 @@ def make_org(ledger, org_id="acme", plan="enterprise_self_serve", seats=None, te
 
 
 @pytest.fixture
+def app(migrated_url, tmp_path):
+    """The HTTP service over this test's ledger database: the shipped policies,
+    no fixtures gate, no decision log."""
+    from tariff.api import create_app
+    return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
+                       "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
+
+
+@pytest.fixture
 def new_org(ledger):
     def factory(*args, **kwargs):
         return make_org(ledger, *args, **kwargs)

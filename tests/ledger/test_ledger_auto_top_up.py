@@ -112,14 +112,10 @@ def test_values_out_of_range_name_their_field(acme, values, field):
     assert list(error.value.errors) == [field]
 
 
-def test_over_http(migrated_url, tmp_path):
+def test_over_http(app):
     from datetime import date
-    from pathlib import Path
 
-    from tariff.api import create_app
     from tariff.engine.periods import add_months, period_start
-    app = create_app({"POLICIES_DIR": str(Path(__file__).resolve().parents[2] / "policies"), "FIXTURES_DIR": "",
-                      "DECISION_LOG": "off", "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
     client = app.test_client()
     term = add_months(period_start(date.today()), -2).isoformat()
     assert client.post("/v1/organizations", json={"id": "acme", "name": "Acme", "plan": "enterprise_self_serve",

@@ -3,19 +3,10 @@ problem naming records.<index>.<field>, a bad envelope a 4xx (never a 500),
 and the service scope (a key bound to one organization records only there)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TERM = "2026-01-01"
-
-
-@pytest.fixture
-def app(migrated_url, tmp_path):
-    from tariff.api import create_app
-    return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                       "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
 
 
 @pytest.fixture

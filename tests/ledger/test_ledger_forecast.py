@@ -160,14 +160,9 @@ def test_a_limit_reached_after_the_period_reached_already_or_unlimited_sends_not
 
 # -- over HTTP, on the real clock --------------------------------------------------------
 
-def test_the_notice_over_http_fits_the_documented_page(migrated_url, tmp_path):
-    from pathlib import Path
-
-    from tariff.api import create_app
+def test_the_notice_over_http_fits_the_documented_page(app):
     from tariff.engine.periods import add_months, period_start
 
-    app = create_app({"POLICIES_DIR": str(Path(__file__).resolve().parents[2] / "policies"), "FIXTURES_DIR": "",
-                      "DECISION_LOG": "off", "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
     client = app.test_client()
     today = date.today()
     term = add_months(period_start(today), -2)

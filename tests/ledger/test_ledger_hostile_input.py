@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hostile_http import problem, raw
 
 from tariff.engine.periods import add_months, period_start
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TERM = add_months(period_start(date.today()), -2)
 ORG = {"id": "acme", "name": "Acme", "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
        "seats": {"enterprise": 4}, "primary_owner": {"id": "pat", "email": "pat@example.com"}}
 
 
 @pytest.fixture
-def client(migrated_url, tmp_path):
-    from tariff.api import create_app
-    app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                      "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
+def client(app):
     client = app.test_client()
     assert client.post("/v1/organizations", json=ORG).status_code == 201
     assert client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"}).status_code == 201

@@ -19,13 +19,6 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def app(migrated_url, tmp_path):
-    from tariff.api import create_app
-    return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                       "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
-
-
-@pytest.fixture
 def client(app):
     return app.test_client()
 

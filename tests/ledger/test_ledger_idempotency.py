@@ -6,23 +6,18 @@ PostgreSQL (the ``backend`` parametrization of conftest.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from tariff.engine.periods import add_months, period_start
 from tariff.storage import idempotency
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TODAY = __import__("datetime").date.today()
 TERM = add_months(period_start(TODAY), -2)  # mid-term, whatever day the tests run
 
 
 @pytest.fixture
-def client(migrated_url, tmp_path):
-    from tariff.api import create_app
-    app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                      "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
+def client(app):
     return app.test_client()
 
 

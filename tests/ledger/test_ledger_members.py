@@ -5,14 +5,12 @@ stays. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from tariff.storage import Conflict, InvalidInput, Refused
 from tariff.storage.history import recorded_requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OPUS = "claude-opus-4-6"  # 5 USD per million input tokens
 
 
@@ -119,13 +117,10 @@ def test_the_role_goes_to_a_current_member_only(ledger, new_org):
 # -- over HTTP: the same operations, their refusals, and the organizations list --
 
 @pytest.fixture
-def client(migrated_url, tmp_path):
+def client(app):
     from datetime import date
 
-    from tariff.api import create_app
     from tariff.engine.periods import add_months, period_start
-    app = create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
-                      "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
     client = app.test_client()
     term = add_months(period_start(date.today()), -2).isoformat()
     for org in ("acme", "beta"):
