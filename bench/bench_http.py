@@ -56,15 +56,19 @@ def requests_to_decide() -> list[str]:
     return out
 
 
-def start_server(port: int, workers: int, tmp: Path, decision_log: str):
-    env = {**os.environ, "TARIFF_FIXTURES": "", "TARIFF_DECISION_LOG": decision_log}
+def start_server(port: int, workers: int, tmp: Path, decision_log: str, env: dict | None = None,
+                 ready_within: float = 60):
+    """`tariff serve` on ``port``, started and ready (GET /readyz answers 200) within
+    ``ready_within`` seconds; ``env`` adds to (or overrides) the environment it runs in.
+    The server's output goes to ``tmp``/server.log."""
+    env = {**os.environ, "TARIFF_FIXTURES": "", "TARIFF_DECISION_LOG": decision_log, **(env or {})}
     for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
         env.pop(name, None)
     log = open(tmp / "server.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
                                 str(port), "--workers", str(workers)], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}; see {tmp / 'server.log'}")
@@ -76,7 +80,7 @@ def start_server(port: int, workers: int, tmp: Path, decision_log: str):
             pass
         time.sleep(0.2)
     process.kill()
-    raise SystemExit("server not ready within 60 s")
+    raise SystemExit(f"server not ready within {ready_within:g} s")
 
 
 def call(port: int, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:

@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http import free_port  # noqa: E402
+from bench_http import free_port, start_server  # noqa: E402
 from bench_ledger import PostgresSchema, invoice_time  # noqa: E402
 
 from tariff.engine import Evaluator, load_policy_set  # noqa: E402
@@ -251,28 +251,6 @@ def processes(url: str, evaluator: Evaluator, records: int) -> dict:
 
 # -- HTTP ------------------------------------------------------------------------------
 
-def start_server(url: str, port: int, workers: int, tmp: Path):
-    env = {**os.environ, "TARIFF_FIXTURES": "", "TARIFF_DECISION_LOG": "off", "TARIFF_DATABASE_URL": url}
-    for name in ("TARIFF_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN"):
-        env.pop(name, None)
-    log = open(tmp / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port",
-                                str(port), "--workers", str(workers)], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}; see {tmp / 'server.log'}")
-        try:
-            if _call(port, "GET", "/readyz", None)[0] == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server not ready within 90 s")
-
-
 def _call(port, method, path, body, key=None, conn=None):
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -326,7 +304,7 @@ def over_http(url: str, evaluator: Evaluator, workers: int, clients: int, second
     ledger.db.dispose()
     tmp = Path(tempfile.mkdtemp(prefix="tariff-bench-"))
     port = free_port()
-    server = start_server(url, port, workers, tmp)
+    server = start_server(port, workers, tmp, "off", env={"TARIFF_DATABASE_URL": url}, ready_within=90)
     out = {"workers": workers, "clients": clients, "decision_log": "off"}
     try:
         with multiprocessing.get_context("fork").Pool(clients) as pool:
