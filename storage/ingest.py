@@ -307,7 +307,8 @@ class Run:
         view = {"id": None, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
                 "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": iso(when),
                 "period_start": iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
-                "included": money.fmt(included), "recorded_at": iso(self.uow.now)}
+                "included": money.fmt(included), "recorded_at": iso(self.uow.now), "key_id": self.key_id,
+                "key_name": self.key_name}
         answer = {"outcome": decision.outcome, "recorded": True, "usage": view, "decision": render(decision),
                   "credit_balance": self.credit_balance(),
                   "month_to_date": {level: money.fmt(self.counter(period, keys[level]).spend)

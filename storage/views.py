@@ -66,7 +66,7 @@ def usage(record: UsageRecord, member_id: str) -> dict:
             "tokens": {name: getattr(record, column) for name, column in TOKEN_COLUMNS.items()},
             "occurred_at": iso(record.occurred_at), "period_start": iso(record.period_start),
             "cost": money(record.cost), "billed": money(record.billed), "included": money(record.included),
-            "recorded_at": iso(record.recorded_at)}
+            "recorded_at": iso(record.recorded_at), "key_id": record.key_id, "key_name": record.key_name}
 
 
 def notification(n: Notification, member_id: str | None) -> dict:

@@ -345,6 +345,11 @@ class UsageSchema(Strict):
     billed = money(required=True, metadata={"description": "added to spend (and taken from credits)"})
     included = money(required=True, metadata={"description": "drawn from the seat's allowance (seat-based)"})
     recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    key_id = fields.String(required=True, allow_none=True,
+                           metadata={"description": "the key that recorded it (a member session: the key that "
+                                                    "issued it), as in the audit trail; null: local mode, the CLI "
+                                                    "or a job"})
+    key_name = fields.String(required=True, allow_none=True)
 
 
 class MonthToDateSchema(Strict):
