@@ -231,3 +231,14 @@ def new_org(ledger):
     def factory(*args, **kwargs):
         return make_org(ledger, *args, **kwargs)
     return factory
+
+
+@pytest.fixture
+def servers():
+    """The real servers a test starts (tests/servers.py's Server): append each; those
+    still running are stopped when the test ends."""
+    started = []
+    yield started
+    for server in started:
+        if server.process.poll() is None:
+            server.stop()

@@ -17,8 +17,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from test_ledger_server import HAIKU, TERM, Server, servers  # noqa: F401  (servers: the fixture)
-from tariff.storage import Database, check_ledger
+from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out
 
 pytestmark = pytest.mark.server
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -49,34 +48,19 @@ def post_batch(base, records):
     return requests.post(f"{base}/v1/usage/batch", json={"records": records}, timeout=60)
 
 
-def stored(base, org) -> list[dict]:
-    out, cursor = [], None
-    while True:
-        page = requests.get(f"{base}/v1/organizations/{org}/usage", timeout=60,
-                            params={"limit": 1000, **({"cursor": cursor} if cursor else {})}).json()
-        out += page["items"]
-        cursor = page["next"]
-        if cursor is None:
-            return out
-
-
 def balances_match(base, url, credits=Decimal("100000")):
     for org in ("acme", "beta"):
-        usage = stored(base, org)
+        usage = all_usage(base, org)
         keys = [u["idempotency_key"] for u in usage]
         assert len(keys) == len(set(keys))
         balance = requests.get(f"{base}/v1/organizations/{org}", timeout=60).json()["credit_balance"]
         assert Decimal(balance) == credits - sum(Decimal(u["billed"]) for u in usage)
-    db = Database(url)
-    try:
-        assert check_ledger(db) == []
-    finally:
-        db.dispose()
+    assert_ledger_checks_out(url)
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_twice(migrated_url, tmp_path,
-                                                                                         servers):  # noqa: F811
+                                                                                         servers):
     server = Server(migrated_url, tmp_path, workers=2)
     servers.append(server)
     make_orgs(server.base)
@@ -113,7 +97,7 @@ def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_
 
     restarted = Server(migrated_url, tmp_path, workers=2)
     servers.append(restarted)
-    kept = {u["idempotency_key"]: u for org in ("acme", "beta") for u in stored(restarted.base, org)}
+    kept = {u["idempotency_key"]: u for org in ("acme", "beta") for u in all_usage(restarted.base, org)}
     missing = set(acknowledged) - set(kept)
     assert not missing, f"{len(missing)} acknowledged records lost, e.g. {sorted(missing)[:5]}"
     assert all(kept[k]["billed"] == billed for k, billed in acknowledged.items())
@@ -126,7 +110,7 @@ def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-def test_two_servers_taking_overlapping_batches_lose_no_update(migrated_url, tmp_path, servers):  # noqa: F811
+def test_two_servers_taking_overlapping_batches_lose_no_update(migrated_url, tmp_path, servers):
     a = Server(migrated_url, tmp_path, workers=2)
     servers.append(a)
     b = Server(migrated_url, tmp_path, workers=2)

@@ -10,106 +10,17 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 
 import pytest
 import requests
 
-from tariff.engine.periods import add_months, period_start
-from tariff.storage import Database, check_ledger
-
-REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
-
+from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out
 
 pytestmark = pytest.mark.server
-
-TERM = add_months(period_start(date.today()), -1).isoformat()
-HAIKU = "claude-haiku-4-5"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`tariff serve` in its own process group, so SIGKILL reaches the master
-    and every worker at once (as a crash or an OOM kill would)."""
-
-    def __init__(self, database_url: str, tmp, workers: int = 2):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp / f"server-{self.port}.log"
-        self.log = open(self.log_path, "w+")
-        env = {**os.environ, "TARIFF_DATABASE_URL": database_url, "TARIFF_FIXTURES": "",
-               "TARIFF_DECISION_LOG": "off", "TARIFF_POLICIES": str(REPO_ROOT / "policies"),
-               "TARIFF_STATE_DIR": str(tmp / f"state-{self.port}")}
-        for name in ("PROMETHEUS_MULTIPROC_DIR", "TARIFF_API_TOKEN", "TARIFF_ADMIN_TOKEN"):
-            env.pop(name, None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tariff.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)], cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        self._wait_ready()
-
-    def _wait_ready(self):
-        deadline = time.monotonic() + 90
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if requests.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"the server was not ready within 90 s:\n{self.output()}")
-            time.sleep(0.2)
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text()
-
-    def kill(self):
-        """SIGKILL to the server's process group (only the processes this test started)."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=30)
-        self.log.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self.log.close()
-
-
-@pytest.fixture
-def servers():
-    started = []
-    yield started
-    for server in started:
-        if server.process.poll() is None:
-            server.stop()
 
 
 def post(base, path, body, **headers):
@@ -130,17 +41,6 @@ def setup_org(base, plan="enterprise_self_serve", members=4, credits=None):
 def record(base, key, member, tokens):
     return post(base, "/v1/organizations/acme/usage",
                 {"member": member, "product": "chat", "model": HAIKU, "tokens": tokens}, **{"Idempotency-Key": key})
-
-
-def all_usage(base) -> list[dict]:
-    out, cursor = [], None
-    while True:
-        page = requests.get(f"{base}/v1/organizations/acme/usage", timeout=60,
-                            params={"limit": 1000, **({"cursor": cursor} if cursor else {})}).json()
-        out += page["items"]
-        cursor = page["next"]
-        if cursor is None:
-            return out
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -191,11 +91,7 @@ def test_acknowledged_usage_survives_kill_9(migrated_url, tmp_path, servers):
     assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
     summary = requests.get(f"{restarted.base}/v1/organizations/acme/usage/summary", timeout=60).json()
     assert Decimal(summary["spend"]) == sum(Decimal(u["billed"]) for u in stored)
-    db = Database(migrated_url)
-    try:
-        assert check_ledger(db) == []
-    finally:
-        db.dispose()
+    assert_ledger_checks_out(migrated_url)
 
 
 def _concurrent_records(bases, count=32, tokens=None):
@@ -215,11 +111,7 @@ def _check(base, start, results, url):
     org = requests.get(f"{base}/v1/organizations/acme", timeout=60).json()
     assert Decimal(org["credit_balance"]) == start - sum(charged)
     assert len(all_usage(base)) == len(charged)
-    db = Database(url)
-    try:
-        assert check_ledger(db) == []
-    finally:
-        db.dispose()
+    assert_ledger_checks_out(url)
     return charged, Decimal(org["credit_balance"])
 
 
