@@ -83,6 +83,17 @@ def start_server(port: int, workers: int, tmp: Path, decision_log: str, env: dic
     raise SystemExit(f"server not ready within {ready_within:g} s")
 
 
+def stop_server(process, tmp: Path, within: float = 20) -> None:
+    """SIGTERM to the server started by start_server, SIGKILL if it is still running after
+    ``within`` seconds; then its folder ``tmp`` goes."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def call(port: int, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -146,12 +157,7 @@ def main() -> None:
             single = measure(pool, args.clients, port, "POST", "/v1/decisions", singles, args.seconds)
             batch = measure(pool, args.clients, port, "POST", "/v1/decisions/batch", batches, args.seconds)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_server(server, tmp)
     single["decisions_per_s"] = single["requests_per_s"]
     batch["decisions_per_s"] = round(batch["requests_per_s"] * args.batch, 1)
     out = {

@@ -40,9 +40,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http import free_port, start_server  # noqa: E402
+from bench_http import free_port, start_server, stop_server  # noqa: E402
 from bench_ledger import PostgresSchema, invoice_time  # noqa: E402
 
 from tariff.engine import Evaluator, load_policy_set  # noqa: E402
@@ -314,12 +311,7 @@ def over_http(url: str, evaluator: Evaluator, workers: int, clients: int, second
                                                for c in range(clients)])
                 out[f"{mode}_per_s"] = round(sum(done) / seconds, 1)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_server(server, tmp, within=30)
     return out
 
 
