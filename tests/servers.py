@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -92,6 +93,24 @@ class Server:
                 self.kill()
                 return
         self.log.close()
+
+
+def kill_mid_stream(server: Server, client, clients: int, stop: threading.Event, acknowledged, enough: int,
+                    within: float) -> None:
+    """Runs ``client(n)`` for each n in range(clients), each in a thread of its own, until ``acknowledged``
+    holds ``enough`` entries (or ``within`` seconds have passed); then SIGKILLs the server mid-stream
+    (requests in flight are lost, acknowledged ones must not be), sets ``stop`` and joins the threads.
+    Whether enough were acknowledged is the test's to assert."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + within
+    while len(acknowledged) < enough and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
 
 
 def all_usage(base, org="acme") -> list[dict]:

@@ -10,14 +10,13 @@ PostgreSQL:
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import requests
 
-from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out
+from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out, kill_mid_stream
 
 pytestmark = pytest.mark.server
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -83,16 +82,7 @@ def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_
                     acknowledged[r["usage"]["idempotency_key"]] = r["usage"]["billed"]
             n += 1
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(4)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 90
-    while len(acknowledged) < 400 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.kill()
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    kill_mid_stream(server, client, 4, stop, acknowledged, enough=400, within=90)
     assert len(acknowledged) >= 400
 
     restarted = Server(migrated_url, tmp_path, workers=2)

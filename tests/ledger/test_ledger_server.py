@@ -11,14 +11,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import requests
 
-from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out
+from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out, kill_mid_stream
 
 pytestmark = pytest.mark.server
 
@@ -63,16 +62,7 @@ def test_acknowledged_usage_survives_kill_9(migrated_url, tmp_path, servers):
                     acknowledged[key] = response.json()["usage"]["billed"]
             i += 1
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 60
-    while len(acknowledged) < 300 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.kill()  # mid-stream: requests in flight are lost, acknowledged ones must not be
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    kill_mid_stream(server, client, 6, stop, acknowledged, enough=300, within=60)
     assert len(acknowledged) >= 300
 
     restarted = Server(migrated_url, tmp_path, workers=2)
