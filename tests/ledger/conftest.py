@@ -234,11 +234,18 @@ def new_org(ledger):
 
 
 @pytest.fixture
-def servers():
-    """The real servers a test starts (tests/servers.py's Server): append each; those
-    still running are stopped when the test ends."""
+def start_server(migrated_url, tmp_path):
+    """Starts the real server (tests/servers.py's Server: `tariff serve`) over this test's
+    database: ``start_server(workers=2)``, as often as the test needs (a second server, a
+    restart after a kill); those still running are stopped when the test ends."""
+    from servers import Server  # tests/servers.py: tests/ is on sys.path for tests/conftest.py
     started = []
-    yield started
+
+    def start(workers: int = 2) -> Server:
+        server = Server(migrated_url, tmp_path, workers=workers)
+        started.append(server)
+        return server
+    yield start
     for server in started:
         if server.process.poll() is None:
             server.stop()

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out, kill_mid_stream
+from servers import HAIKU, TERM, all_usage, assert_ledger_checks_out, kill_mid_stream
 
 pytestmark = pytest.mark.server
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -58,10 +58,8 @@ def balances_match(base, url, credits=Decimal("100000")):
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
-def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_twice(migrated_url, tmp_path,
-                                                                                         servers):
-    server = Server(migrated_url, tmp_path, workers=2)
-    servers.append(server)
+def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_twice(migrated_url, start_server):
+    server = start_server()
     make_orgs(server.base)
     acknowledged, in_flight, lock, stop = {}, [], threading.Lock(), threading.Event()
 
@@ -85,8 +83,7 @@ def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_
     kill_mid_stream(server, client, 4, stop, acknowledged, enough=400, within=90)
     assert len(acknowledged) >= 400
 
-    restarted = Server(migrated_url, tmp_path, workers=2)
-    servers.append(restarted)
+    restarted = start_server()
     kept = {u["idempotency_key"]: u for org in ("acme", "beta") for u in all_usage(restarted.base, org)}
     missing = set(acknowledged) - set(kept)
     assert not missing, f"{len(missing)} acknowledged records lost, e.g. {sorted(missing)[:5]}"
@@ -100,11 +97,9 @@ def test_acknowledged_batches_survive_kill_9_and_a_resent_batch_charges_nothing_
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-def test_two_servers_taking_overlapping_batches_lose_no_update(migrated_url, tmp_path, servers):
-    a = Server(migrated_url, tmp_path, workers=2)
-    servers.append(a)
-    b = Server(migrated_url, tmp_path, workers=2)
-    servers.append(b)
+def test_two_servers_taking_overlapping_batches_lose_no_update(migrated_url, start_server):
+    a = start_server()
+    b = start_server()
     make_orgs(a.base)
     count = 8
     barrier = threading.Barrier(count)

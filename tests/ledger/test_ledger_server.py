@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from servers import HAIKU, TERM, Server, all_usage, assert_ledger_checks_out, kill_mid_stream
+from servers import HAIKU, TERM, all_usage, assert_ledger_checks_out, kill_mid_stream
 
 pytestmark = pytest.mark.server
 
@@ -43,9 +43,8 @@ def record(base, key, member, tokens):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_acknowledged_usage_survives_kill_9(migrated_url, tmp_path, servers):
-    server = Server(migrated_url, tmp_path, workers=2)
-    servers.append(server)
+def test_acknowledged_usage_survives_kill_9(migrated_url, start_server):
+    server = start_server()
     setup_org(server.base, plan="enterprise_sales_assisted")
     acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
 
@@ -65,8 +64,7 @@ def test_acknowledged_usage_survives_kill_9(migrated_url, tmp_path, servers):
     kill_mid_stream(server, client, 6, stop, acknowledged, enough=300, within=60)
     assert len(acknowledged) >= 300
 
-    restarted = Server(migrated_url, tmp_path, workers=2)
-    servers.append(restarted)
+    restarted = start_server()
     stored = all_usage(restarted.base)
     keys = [u["idempotency_key"] for u in stored]
     assert len(keys) == len(set(keys))  # nothing twice
@@ -106,11 +104,9 @@ def _check(base, start, results, url):
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-def test_two_servers_on_postgres_lose_no_update(migrated_url, tmp_path, servers):
-    a = Server(migrated_url, tmp_path, workers=2)
-    servers.append(a)
-    b = Server(migrated_url, tmp_path, workers=2)
-    servers.append(b)
+def test_two_servers_on_postgres_lose_no_update(migrated_url, start_server):
+    a = start_server()
+    b = start_server()
     setup_org(a.base, credits="1000")
     results = _concurrent_records([a.base, b.base])
     charged, _ = _check(b.base, Decimal(1000), results, migrated_url)
@@ -118,11 +114,9 @@ def test_two_servers_on_postgres_lose_no_update(migrated_url, tmp_path, servers)
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-def test_two_servers_on_postgres_keep_credits_at_most_one_charge_below_zero(migrated_url, tmp_path, servers):
-    a = Server(migrated_url, tmp_path, workers=2)
-    servers.append(a)
-    b = Server(migrated_url, tmp_path, workers=2)
-    servers.append(b)
+def test_two_servers_on_postgres_keep_credits_at_most_one_charge_below_zero(migrated_url, start_server):
+    a = start_server()
+    b = start_server()
     setup_org(a.base, credits="1")
     results = _concurrent_records([a.base, b.base], tokens={"input": 300_000})  # 0.30 each
     charged, balance = _check(a.base, Decimal(1), results, migrated_url)
@@ -132,9 +126,8 @@ def test_two_servers_on_postgres_keep_credits_at_most_one_charge_below_zero(migr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_one_sqlite_server_with_several_workers_loses_no_update(migrated_url, tmp_path, servers):
-    server = Server(migrated_url, tmp_path, workers=3)
-    servers.append(server)
+def test_one_sqlite_server_with_several_workers_loses_no_update(migrated_url, start_server):
+    server = start_server(workers=3)
     setup_org(server.base, credits="1000")
     charged, _ = _check(server.base, Decimal(1000), _concurrent_records([server.base]), migrated_url)
     assert len(charged) == 32
