@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from tariff.resources import default_policies
+from tariff.storage import ConfigError, check_settings
 from .docs import CONFIG as DOCS_CONFIG
 
 LOCAL_FIXTURES = "fixtures"
@@ -78,10 +79,6 @@ FIXED = {
 }
 
 
-class ConfigError(ValueError):
-    pass
-
-
 def from_environment(environ=os.environ) -> dict:
     out = {}
     for name, (key, parse) in ENVIRONMENT.items():
@@ -119,6 +116,7 @@ def build(test_config: dict | None, environ=os.environ) -> dict:
                           f"got {config['WEBHOOKS_PRIVATE_TARGETS']!r}")
     if config["WEBHOOKS_RETRY_MAX_S"] < config["WEBHOOKS_RETRY_FIRST_S"]:
         raise ConfigError("WEBHOOKS_RETRY_MAX_S cannot be shorter than WEBHOOKS_RETRY_FIRST_S")
+    check_settings()  # the database URL and the other storage settings, named when wrong
     secret = config["SECRET_KEY"]
     if secret is not None and (not isinstance(secret, str) or len(secret) < 32):
         raise ConfigError("SECRET_KEY (TARIFF_SECRET_KEY) must be at least 32 characters")

@@ -15,7 +15,8 @@ import sys
 def database():
     """The server's database: the same resolution as api/accounts (_open_ledger)."""
     from flask import Flask
-    from tariff.storage import Database, database_url, migrate
+    from tariff.storage import Database, check_settings, database_url, migrate
+    check_settings()  # every storage setting named when wrong (cli/main reports ConfigError)
     url = database_url(Flask("tariff").instance_path)
     migrate(url)
     return Database(url)

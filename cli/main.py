@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the HTTP API with gunicorn worker processes")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port, default=8000)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_serve)
 
@@ -141,7 +141,25 @@ def main(argv=None) -> int:
     for name in ("path", "policies"):  # the default is decided when the command runs, not at import
         if name in args and getattr(args, name) is None:
             setattr(args, name, default_policies())
-    return args.func(args)
+    from tariff.storage import ConfigError, DatabaseUnavailable
+    try:
+        return args.func(args)
+    except ConfigError as exc:  # a setting (TARIFF_DATABASE_URL, ...) named, with what it takes
+        print(f"tariff {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:  # the ledger's database cannot be reached, opened or written
+        print(f"tariff {args.command}: the ledger's database cannot be used: {exc.detail or exc}", file=sys.stderr)
+        return 1
+
+
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port from 1 to 65535, not {text!r}")
+    return value
 
 
 if __name__ == "__main__":

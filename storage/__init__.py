@@ -14,7 +14,7 @@ in the same unit of work (unit_of_work.py). One module per resource holds its
 operations (organizations, members, seats, limits, credits, usage, summary,
 billing, invoices); ``Ledger`` forwards to them. See docs/ledger.md.
 """
-from .config import database_url
+from .config import ConfigError, check as check_settings, database_url
 from .db import Database
 from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, LedgerError, NotFound,
                      Refused)
@@ -25,6 +25,6 @@ from .usage import Authorization, UsageResult
 from .verify import check_ledger
 from . import webhooks  # noqa: F401  (installs the outbox's session events)
 
-__all__ = ["Authorization", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
+__all__ = ["Authorization", "ConfigError", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
            "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",
-           "check_ledger", "database_url", "head_revision", "migrate"]
+           "check_ledger", "check_settings", "database_url", "head_revision", "migrate"]

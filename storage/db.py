@@ -21,7 +21,6 @@ own error: the HTTP layer maps those two like any other ledger failure.
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -30,6 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from .config import sqlite_synchronous
 from .errors import DatabaseBusy, DatabaseUnavailable
 
 BUSY_TIMEOUT_MS = 30_000
@@ -37,7 +37,6 @@ READ_ONLY = "tariff_read_only"
 # FULL: each commit is on disk (fsync) before it is acknowledged, so it
 # survives a power cut too. NORMAL (WAL): survives a crash or kill -9 of the
 # server, not of the machine; faster. TARIFF_SQLITE_SYNCHRONOUS to choose.
-SYNCHRONOUS = ("FULL", "NORMAL")
 # PostgreSQL's "retry the transaction" states: serialization failure,
 # deadlock detected (class 40), lock not available.
 RETRY_SQLSTATES = ("40001", "40P01", "55P03")
@@ -56,9 +55,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_setup(engine: Engine) -> None:
-    synchronous = os.environ.get("TARIFF_SQLITE_SYNCHRONOUS", "FULL").upper()
-    if synchronous not in SYNCHRONOUS:
-        raise ValueError(f"TARIFF_SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+    synchronous = sqlite_synchronous()
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below emit BEGIN, not the driver.

@@ -60,6 +60,7 @@ class DatabaseUnavailable(Exception):
     ledger is at fault, and a billing run for many organizations stops on it."""
     code = "database_unavailable"
     message = "the ledger's database is unavailable; retry later"
+    detail: str | None = None  # which database and why, where a command reports it (schema.migrate)
 
     def __init__(self):
         super().__init__(self.message)

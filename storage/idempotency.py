@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
+from .config import DEFAULT_RETENTION_DAYS, RETENTION_ENV, retention_days  # noqa: F401 (read here)
 from .errors import Conflict, InvalidInput
 from .models import IdempotentAnswer, Organization
 
-RETENTION_ENV = "TARIFF_IDEMPOTENCY_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 35
 
 
 # json.dumps(fields, sort_keys=True, default=str) without making an encoder per call
@@ -114,16 +112,6 @@ class Once:
                 created_at=self.uow.now))
             self.uow.session.flush()
         return answer
-
-
-def retention_days() -> int:
-    raw = os.environ.get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    days = int(raw)
-    if days < 1:
-        raise ValueError(f"{RETENTION_ENV} must be at least 1 (days)")
-    return days
 
 
 def prune(books, days: int | None = None) -> int:

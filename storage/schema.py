@@ -17,7 +17,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from .db import Database
+from .db import Database, _operational
+from .errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ADVISORY_LOCK = 0x7461726966  # "tarif"
@@ -42,19 +43,29 @@ def migrate(url_or_database: str | Database, revision: str = "head") -> str:
     """Upgrade the database to ``revision``; returns the revision it is at."""
     database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
     try:
-        config = alembic_config()
-        if revision == "head":
-            head = head_revision()
-            with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
-                if MigrationContext.configure(connection).get_current_revision() == head:
-                    return head
-        with database.engine.connect() as connection:
-            with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
-                return MigrationContext.configure(connection).get_current_revision()
+        with _operational():  # a database that cannot be reached or written: DatabaseUnavailable
+            return _upgrade(database, revision)
+    except DatabaseUnavailable as exc:  # say which database and why, for the command that started it
+        cause = exc.__cause__
+        reason = str(getattr(cause, "orig", None) or cause or "").strip().splitlines()
+        exc.detail = f"{database.engine.url.render_as_string(hide_password=True)}" + (f": {reason[0]}" if reason else "")
+        raise
     finally:
         if database is not url_or_database:
             database.dispose()
+
+
+def _upgrade(database: Database, revision: str) -> str:
+    config = alembic_config()
+    if revision == "head":
+        head = head_revision()
+        with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return head
+    with database.engine.connect() as connection:
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            return MigrationContext.configure(connection).get_current_revision()
