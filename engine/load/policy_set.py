@@ -205,7 +205,8 @@ def load_policy_set(root: str | Path) -> PolicySet:
     root_path = Path(root)
     shown = str(root).rstrip("/")
     if not root_path.is_dir():
-        raise PolicyError([Finding(Location(shown, 1, 1), "not_found", "no such policy directory")])
+        what = "a file, not a policy directory" if root_path.exists() else "no such policy directory"
+        raise PolicyError([Finding(Location(shown, 1, 1), "not_found", what)])
     docs, findings, files = _read_documents(root_path, shown)
     by_kind: dict = {}
     broken: dict = {}  # files of a known kind with errors: their absence is not a second finding

@@ -176,7 +176,14 @@ def test_two_rate_card_entries_on_one_day(tmp_path):
 
 
 def test_no_such_directory(tmp_path):
-    assert [f.code for f in load_error(tmp_path / "nope").findings] == ["not_found"]
+    [finding] = load_error(tmp_path / "nope").findings
+    assert (finding.code, finding.message) == ("not_found", "no such policy directory")
+
+
+def test_a_file_given_for_the_directory_is_called_a_file(tmp_path):
+    (tmp_path / "plan.yaml").write_text("kind: plan\n")
+    [finding] = load_error(tmp_path / "plan.yaml").findings
+    assert (finding.code, finding.message) == ("not_found", "a file, not a policy directory")
 
 
 def test_a_file_that_is_not_utf8(tmp_path):
