@@ -64,7 +64,7 @@ USAGE = FactGroup("usage", {
     "{level}_limit": MAYBE, "{level}_pct": MAYBE,
 })
 LIMIT_CHANGE = FactGroup("limit_change", {"level": ALWAYS, "level_available": ALWAYS, "new_limit": MAYBE})
-CREDIT_PURCHASE = FactGroup("credit_purchase", {"amount": ALWAYS})
+CREDIT_PURCHASE = FactGroup("credit_purchase", {"amount": ALWAYS, "automatic": ALWAYS})
 SEATS = FactGroup("seats", {"count": ALWAYS, "seat_type_on_plan": ALWAYS, "hipaa": ALWAYS, "hipaa_available": ALWAYS})
 SEAT_TYPE_CHANGE = FactGroup("seat_type_change", {"seat_type_on_plan": ALWAYS, "upgrade": ALWAYS})
 # Membership: the role a member is given (new_role) and the role the member
@@ -131,7 +131,9 @@ EVENT_TYPES = _table(
     EventType("seat_type_change", required={"from": TEXT, "to": TEXT}, term=OPEN, facts=SEAT_TYPE_CHANGE,
               charges=("seat_upgrade",), changes=("change_seat_type",)),
     EventType("limit_change", required={"level": LEVEL, "limit": LIMIT}, facts=LIMIT_CHANGE, changes=("set_limit",)),
-    EventType("credit_purchase", required={"amount": AMOUNT}, facts=CREDIT_PURCHASE, changes=("add_credits",)),
+    # ``automatic``: bought by an automatic top-up (storage/top_ups.py), in the name of the owner who set it.
+    EventType("credit_purchase", required={"amount": AMOUNT}, optional={"automatic": FLAG}, facts=CREDIT_PURCHASE,
+              changes=("add_credits",)),
     # An automatic top-up set, changed or ended: "when the balance falls below
     # X, buy `amount`". Each purchase it makes is a credit_purchase in turn.
     EventType("auto_top_up_change", required={"amount": AMOUNT}, facts=CREDIT_PURCHASE,

@@ -42,6 +42,7 @@ FIELDS: dict[str, str] = {
     "new_role": STR,  # the role a member is given
     "target_role": STR,  # the role the member acted on holds now
     "hipaa_seats": INT,  # HIPAA-ready seats held (S6)
+    "automatic": BOOL,  # a credit purchase an automatic top-up made (D18)
     "credits_days_left": INT,  # days until credits run out at the period's rate (credits_forecast)
     "limit_days_left": INT,  # days until the limit of `level` is reached at that rate (limit_forecast)
 }
@@ -65,4 +66,6 @@ CONTEXT_VALUES: dict[str, str | None] = {
     # A forecast's (credits_forecast, limit_forecast): the days left, and the day it runs out (as_of + days).
     "days_left": "event.days_left",
     "run_out_on": "event.days_left",
+    # A credit purchase's (an automatic top-up's notice, D18): what it bought.
+    "amount": "event.amount",
 }

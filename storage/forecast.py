@@ -25,7 +25,6 @@ or past the horizon.
 """
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -35,7 +34,7 @@ from tariff.engine import money, periods
 
 from . import projection, repository as repo, requests
 from .credits import BOUGHT
-from .models import CreditEntry, Limit, Notification, Organization, SpendCounter
+from .models import CreditEntry, Limit, Notification, Organization
 from .unit_of_work import Books, UnitOfWork
 
 CREDITS, LIMIT = "credits_forecast", "limit_forecast"
@@ -54,7 +53,7 @@ def check(uow: UnitOfWork, org: Organization, on: date) -> list[dict]:
     """Decide ``org``'s forecasts for ``on`` and keep each notice not sent yet; the notices kept."""
     plan = uow.plan(org)
     period = periods.period_start(on)
-    spend = _spend(uow, org, period)
+    spend = repo.org_spend(uow.session, org, period)
     kept = []
     if uow.prepaid(org) and CREDITS in plan.events:
         days = days_left(org.credit_balance, spend, on)
@@ -88,18 +87,9 @@ def _decide(uow: UnitOfWork, org: Organization, on: date, event: dict, level: st
     if decision.outcome != "allow" or not decision.notifications:
         return []
     note = decision.to_dict()["notifications"][0]  # the rules ask for one notice per forecast
-    params = {k: v for k, v in note.items() if k != "type"}
-    uow.session.add(Notification(org_pk=org.pk, period_start=period, level=level, subject=subject, threshold_pct=0,
-                                 spend=spend, limit=amount, code=note["type"],
-                                 detail=json.dumps(params, sort_keys=True), created_at=uow.now))
+    repo.add_notice(uow.session, org, note, period=period, level=level, subject=subject, spend=spend, amount=amount,
+                    at=uow.now)
     return [note]
-
-
-def _spend(uow: UnitOfWork, org: Organization, period: date) -> Decimal:
-    """The organization's month-to-date spend (its counter, as the summary reads it)."""
-    return uow.session.execute(select(SpendCounter.spend).where(
-        SpendCounter.org_pk == org.pk, SpendCounter.period_start == period,
-        SpendCounter.level == "organization", SpendCounter.subject == "")).scalar() or money.ZERO
 
 
 def run(books: Books, org_id: str, on: date) -> list[dict]:

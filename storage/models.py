@@ -205,7 +205,9 @@ class Notification(Base):
     # ``code`` is the vocabulary's notification id; ``detail`` its params as
     # JSON; threshold_pct is 0. credits_running_out: level 'credits', the last
     # credit purchase's pk as subject (one per period and purchase);
-    # spend_limit_running_out: level 'organization', subject '' (one per period).
+    # spend_limit_running_out: level 'organization', subject '' (one per period);
+    # credits_topped_up (storage/top_ups.py, D18): level 'credits', subject
+    # 'top-up <credit entry pk>', the balance the purchase left as limit.
     code: Mapped[str] = mapped_column(String(32), default="spend_threshold", server_default="spend_threshold")
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     usage_record: Mapped[UsageRecord | None] = relationship()

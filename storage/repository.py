@@ -1,12 +1,14 @@
 """Queries the service runs, in one place. All take an open session."""
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select, and_
 from sqlalchemy.orm import Session
 
-from tariff.engine import UNLIMITED
+from tariff.engine import UNLIMITED, money
 
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Limit, Member, Notification, Organization, SpendCounter
@@ -120,3 +122,24 @@ def notified(session: Session, org: Organization, period: date,
                                         for level, subject in wanted]))
                            .group_by(Notification.level, Notification.subject))
     return {(level, subject): pct for level, subject, pct in rows}
+
+
+def org_spend(session: Session, org: Organization, period: date) -> Decimal:
+    """The organization's month-to-date spend (its counter, as the summary reads it)."""
+    return session.execute(select(SpendCounter.spend).where(
+        SpendCounter.org_pk == org.pk, SpendCounter.period_start == period,
+        SpendCounter.level == "organization", SpendCounter.subject == "")).scalar() or money.ZERO
+
+
+def add_notice(session: Session, org: Organization, note: dict, *, period: date, level: str, subject: str,
+               spend: Decimal, amount: Decimal, at: datetime) -> Notification:
+    """A notice the policy asked for (``note``: a decision's notification as JSON,
+    its ``type`` and params), kept as a Notification row: ``code`` the type,
+    ``detail`` the params, threshold_pct 0 (never a spend threshold's row);
+    ``amount``: the balance or the limit it speaks of. Webhooks see the row."""
+    params = {k: v for k, v in note.items() if k != "type"}
+    row = Notification(org_pk=org.pk, period_start=period, level=level, subject=subject, threshold_pct=0,
+                       spend=spend, limit=amount, code=note["type"], detail=json.dumps(params, sort_keys=True),
+                       created_at=at)
+    session.add(row)
+    return row

@@ -14,6 +14,10 @@ billing period".
   transaction at most; a balance still below X after it waits for the next
   usage. Setting one while the balance is already below X buys at once.
 - Its credit entries are of kind ``auto_top_up``, audited like a purchase.
+- The policy tells the owners what it bought (D18: a ``credit_purchase`` with
+  ``automatic: true`` notifies ``credits_topped_up``): a Notification row
+  (level 'credits', subject 'top-up <credit entry>', the balance it left), so
+  it is listed with the organization's notifications and sent to webhooks.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from sqlalchemy import func, select
 
 from tariff.engine import money, periods
 
-from . import credits, idempotency, requests, views
+from . import credits, idempotency, repository as repo, requests, views
 from .errors import InvalidInput
 from .models import AutoTopUp, CreditEntry, Member, Organization
 from .unit_of_work import Books, UnitOfWork
@@ -92,8 +96,8 @@ def top_up_if_due(uow: UnitOfWork, org_pk: int) -> CreditEntry | None:
     owner = uow.session.get(Member, rule.member_pk)
     if owner is None or owner.removed_at is not None:
         return None
-    decision = uow.decide(requests.request(org, uow.today, {"type": "credit_purchase", "amount": rule.amount},
-                                           owner))
+    decision = uow.decide(requests.request(org, uow.today, {"type": "credit_purchase", "amount": rule.amount,
+                                                            "automatic": True}, owner))
     if decision.outcome != "allow":
         return None  # the owner's role no longer buys credits: the policy said no
     entry = None
@@ -102,6 +106,12 @@ def top_up_if_due(uow: UnitOfWork, org_pk: int) -> CreditEntry | None:
             entry = credits.append(uow, org, KIND, change["amount"], owner)
     uow.audit(org, decision, owner)
     uow.session.flush()
+    if entry is not None:  # what the policy says of it (D18: credits_topped_up), kept beside the thresholds
+        period = periods.period_start(uow.today)
+        for note in decision.to_dict()["notifications"]:
+            repo.add_notice(uow.session, org, note, period=period, level="credits", subject=f"top-up {entry.pk}",
+                            spend=repo.org_spend(uow.session, org, period), amount=entry.balance_after, at=uow.now)
+        uow.session.flush()
     return entry
 
 

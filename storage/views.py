@@ -71,7 +71,7 @@ def usage(record: UsageRecord, member_id: str) -> dict:
 
 def notification(n: Notification, member_id: str | None) -> dict:
     code = n.code or "spend_threshold"  # a row the usage path built with Core has no code set in Python
-    if code != "spend_threshold":  # a forecast's notice (storage/forecast.py): days and date, no threshold
+    if code != "spend_threshold":  # a forecast's (storage/forecast.py) or a top-up's notice: no threshold
         credits = n.level == "credits"  # what runs out: credits (the balance is kept as limit), or a limit
         return {"id": n.pk, "type": code, "period_start": iso(n.period_start), "level": None if credits else n.level,
                 "subject": None, "threshold_pct": None, "spend": money(n.spend),

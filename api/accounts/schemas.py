@@ -524,12 +524,14 @@ class InvoiceSchema(InvoiceHeadSchema):
 
 
 class SentNotificationSchema(Strict):
-    """A spend threshold reached (M3), or a forecast's notice (D17): credits
+    """A spend threshold reached (M3), a forecast's notice (D17): credits
     running out (level, threshold_pct and limit null; credit_balance) or the
-    organization limit running out (threshold_pct null); days and date say when."""
+    organization limit running out (threshold_pct null), days and date saying
+    when; or an automatic top-up's purchase (D18: amount, credit_balance)."""
     id = fields.Integer(required=True)
     type = fields.String(required=True, metadata={"example": "spend_threshold",
-                                                  "description": "spend_threshold, credits_running_out or spend_limit_running_out"})
+                                                  "description": "spend_threshold, credits_running_out, "
+                                                                 "spend_limit_running_out or credits_topped_up"})
     period_start = fields.String(required=True, metadata={"format": "date"})
     level = fields.String(required=True, allow_none=True, validate=validate.OneOf(LEVELS))
     subject = fields.String(required=True, allow_none=True)
@@ -542,7 +544,9 @@ class SentNotificationSchema(Strict):
     # a forecast's notice only: at the period's rate so far, credits or the limit run out in `days` days, on `date`
     days = fields.Integer(metadata={"description": "a forecast's notice: days until it runs out"})
     date = fields.String(metadata={"format": "date", "description": "a forecast's notice: the day it runs out"})
-    credit_balance = money(metadata={"description": "credits_running_out: the balance when it was sent"})
+    credit_balance = money(metadata={"description": "credits_running_out: the balance when it was sent; "
+                                                    "credits_topped_up: the balance the purchase left"})
+    amount = money(metadata={"description": "credits_topped_up: what the automatic top-up bought"})
 
 
 class RenewalSchema(Strict):

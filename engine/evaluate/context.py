@@ -141,6 +141,7 @@ def _values(ctx: Context) -> None:
         "hipaa_seats": ctx.organization.get("hipaa_seats", 0),
         "days_left": ctx.event.get("days_left"),
         "run_out_on": ctx.as_of + timedelta(days=ctx.event["days_left"]) if "days_left" in ctx.event else None,
+        "amount": ctx.event.get("amount"),
     }
     if term_start is not None:
         if ctx.as_of < term_start:
@@ -231,6 +232,7 @@ def _limit_change(ctx: Context, fact: dict) -> None:
 
 def _credit_purchase(ctx: Context, fact: dict) -> None:
     fact["amount"] = to_nano(ctx.event["amount"])
+    fact["automatic"] = bool(ctx.event.get("automatic"))
 
 
 def _seats(ctx: Context, fact: dict) -> None:

@@ -6,7 +6,8 @@ what the ledger writes.
 
 - ``Notification`` rows (spend thresholds, M3) -> ``notification.spend_threshold``;
   the daily forecast's (storage/forecast.py, D17) -> ``notification.credits_running_out``,
-  ``notification.spend_limit_running_out``;
+  ``notification.spend_limit_running_out``; an automatic top-up's (storage/top_ups.py,
+  D18) -> ``notification.credits_topped_up``;
 - ``Event`` rows (the audit of every applied decision other than usage): the
   decision's notifications (``notification.hipaa_addon_dropped``) and its
   transition (``transition.period_reset``, ``transition.term_renewed``,
@@ -56,6 +57,12 @@ def new_id(prefix: str) -> str:
 def wants(filters: list[str] | None, event_type: str) -> bool:
     """Whether an endpoint with ``filters`` (categories or full types; None: all) wants ``event_type``."""
     return filters is None or event_type in filters or event_type.split(".", 1)[0] in filters
+
+
+# Notices the ledger keeps as Notification rows: reported from the row (with its
+# id, as GET .../notifications lists it), never a second time from the audited
+# decision that asked for them.
+KEPT_AS_ROWS = ("spend_threshold", "credits_running_out", "spend_limit_running_out", "credits_topped_up")
 
 
 def decided(session: Session, decision: Decision, now: datetime) -> None:
@@ -134,7 +141,7 @@ def _reported(session: Session, row) -> list[tuple[int, str, dict, datetime]]:
     context = {"decision": {"audit_id": row.pk, "event": row.kind, "plan": decision.get("plan"),
                             "as_of": row.as_of.isoformat()}}
     out = [(row.org_pk, f"notification.{note['type']}", {**note, **context}, row.created_at)
-           for note in decision.get("notifications") or [] if note.get("type") != "spend_threshold"]
+           for note in decision.get("notifications") or [] if note.get("type") not in KEPT_AS_ROWS]
     if decision.get("transition"):
         transition = decision["transition"]
         out.append((row.org_pk, f"transition.{transition['type']}", {**transition, **context}, row.created_at))

@@ -38,6 +38,7 @@ STRATEGIES = {
     "date": st.dates(),
     "limit": AMOUNT,
     "spend": AMOUNT,
+    "amount": AMOUNT,
     "threshold_pct": st.integers(min_value=0, max_value=100),
     "seats": st.integers(min_value=1, max_value=10**6),
     "days": st.integers(min_value=1, max_value=3660),
@@ -61,7 +62,7 @@ def _shown(param, value, lang):
     """What the value must look like in the text, computed without i18n."""
     if param in NAMES:
         return CATALOGS[lang][NAMES[param]][value]
-    if param in ("limit", "spend"):
+    if param in ("limit", "spend", "amount"):
         return format_currency(value, "USD", locale=lang)
     if isinstance(value, date):
         return format_date(value, format="long", locale=lang)

@@ -5,6 +5,7 @@ credit purchase, capped per period, never twice for a replayed usage. On
 SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,32 @@ def test_over_http(app):
     assert bad.status_code == 422 and list(bad.get_json()["errors"]) == ["monthly_cap"]
     ended = client.post(f"{url}/end", json={"actor": "pat"})
     assert ended.status_code == 200 and ended.get_json()["enabled"] is False
+
+
+def test_each_top_up_is_a_notification_to_the_owners_and_one_webhook_event(acme, database):
+    """D18: the policy notifies credits_topped_up with the amount; listed with the
+    organization's notifications (the balance it left), and one webhook event
+    per top-up, from its row: not a second one from the purchase's audit entry."""
+    from sqlalchemy import select
+
+    from tariff.storage import webhooks
+    from tariff.storage.models import WebhookEvent
+    ledger = acme
+    webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="whsec_0123456789abcdef")
+    ledger.set_auto_top_up("acme", actor="oli", below=Decimal("5"), amount=Decimal("20"), monthly_cap=Decimal("50"))
+    use(ledger, "u1", 6)   # 10 -> 4: buys 20 -> 24
+    use(ledger, "u1", 6)   # replayed: no second purchase, no second notice
+    use(ledger, "u2", 20)  # 24 -> 4: buys 20 -> 24 again
+    notices = [n for n in ledger.list_notifications("acme")["items"] if n["type"] == "credits_topped_up"]
+    assert [(n["amount"], n["credit_balance"], n["spend"], n["level"]) for n in notices] == [
+        ("20", "24", "6", None), ("20", "24", "26", None)]
+    with database.read() as session:
+        events = [e for e in session.execute(select(WebhookEvent).order_by(WebhookEvent.pk)).scalars()
+                  if e.type == "notification.credits_topped_up"]
+    assert [json.loads(e.body)["data"]["id"] for e in events] == [n["id"] for n in notices]
+
+
+def test_a_purchase_by_hand_is_no_top_up_notice(acme):
+    ledger = acme
+    ledger.purchase_credits("acme", actor="oli", amount=Decimal("30"))
+    assert [n for n in ledger.list_notifications("acme")["items"] if n["type"] == "credits_topped_up"] == []

@@ -161,6 +161,8 @@
       // a forecast's notice (D17) has no threshold: when, and how much is left
       const line = n.type === "credits_running_out"
         ? t("credits_line", {date: date(n.date), days: n.days, balance: money(n.credit_balance)})
+        : n.type === "credits_topped_up"
+        ? t("top_up_line", {amount: money(n.amount), balance: money(n.credit_balance)})
         : n.type === "spend_limit_running_out"
         ? t("limit_forecast_line", {level: levelName(n.level), date: date(n.date), days: n.days,
                                     spend: money(n.spend), limit: money(n.limit)})
