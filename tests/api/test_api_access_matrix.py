@@ -28,18 +28,16 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import pytest
 
+from hostile_http import acme_and_globex
 from tariff.api import create_app
-from tariff.engine.periods import add_months, period_start
 
 ROOT = Path(__file__).resolve().parents[2]
 RANKS = {"read": 1, "member": 2, "service": 3, "admin": 4}
 METHODS = ("get", "post", "put", "patch", "delete")
-TERM = add_months(period_start(date.today()), -2)
 # A value for each path parameter: the world's own where it has one.
 PATH_VALUES = {"org_id": "acme", "member_id": "ana", "change_id": "1", "period": "2026-04", "usage_id": "1"}
 
@@ -85,13 +83,7 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     if not os.environ.get("TARIFF_TEST_DATABASE_URL"):
         pytest.skip("TARIFF_TEST_DATABASE_URL is not set")
-    schema = request.getfixturevalue("postgres_schema")
-    from tariff.storage.models import Base
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with schema.admin.connect() as c:
-        c.exec_driver_sql(f'SET search_path TO "{schema.name}"')
-        c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    return schema.url
+    return request.getfixturevalue("postgres_schema").emptied()  # tests/ledger/conftest.py's PostgresSchema
 
 
 # -- the world and its callers ------------------------------------------------------------------
@@ -107,11 +99,7 @@ def world(database_url, tmp_path):
     app = create_app({"POLICIES_DIR": str(ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
                       "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": database_url})
     client = app.test_client()
-    for org, owner in (("acme", "pat"), ("globex", "gil")):
-        body = {"id": org, "name": org.title(), "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
-                "seats": {"enterprise": 4}, "primary_owner": {"id": owner}}
-        assert client.post("/v1/organizations", json=body).status_code == 201
-    assert client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"}).status_code == 201
+    acme_and_globex(client)
 
     def key(scope, organization=None, name=None):
         response = client.post("/v1/keys", json={"scope": scope, "name": name or scope,

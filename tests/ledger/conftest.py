@@ -93,6 +93,14 @@ class PostgresSchema:
             c.exec_driver_sql(f'CREATE SCHEMA "{self.name}"')
         self.url = with_search_path(self.base, self.name)
 
+    def emptied(self) -> str:
+        """Every table of the (migrated) schema emptied; answers its URL."""
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with self.admin.connect() as c:
+            c.exec_driver_sql(f'SET search_path TO "{self.name}"')
+            c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        return self.url
+
     def close(self):
         with self.admin.connect() as c:
             c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
@@ -149,12 +157,7 @@ def migrated_url(request, backend, tmp_path):
         path = tmp_path / "ledger.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    schema = request.getfixturevalue("postgres_schema")
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with schema.admin.connect() as c:
-        c.exec_driver_sql(f'SET search_path TO "{schema.name}"')
-        c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    return schema.url
+    return request.getfixturevalue("postgres_schema").emptied()
 
 
 @pytest.fixture
@@ -224,6 +227,12 @@ def app(migrated_url, tmp_path):
     from tariff.api import create_app
     return create_app({"POLICIES_DIR": str(REPO_ROOT / "policies"), "FIXTURES_DIR": "", "DECISION_LOG": "off",
                        "STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": migrated_url})
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client of ``app``."""
+    return app.test_client()
 
 
 @pytest.fixture

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datetime import date
-
 import pytest
 
+from hostile_http import PROBLEM, TERM, TODAY, org_body
 from tariff.engine.periods import add_months, period_start
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
-
-
-TODAY = date.today()
-TERM = add_months(period_start(TODAY), -2)  # always mid-term, whatever day the tests run
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def org_body(**overrides):
-    return {"id": "acme", "name": "Acme", "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
-            "seats": {"enterprise": 4}, "primary_owner": {"id": "pat", "email": "pat@example.com"}} | overrides
 
 
 @pytest.fixture

@@ -9,21 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from hostile_http import TODAY, org_body
 from tariff.engine.periods import add_months, period_start
 from tariff.storage import idempotency
-
-TODAY = __import__("datetime").date.today()
-TERM = add_months(period_start(TODAY), -2)  # mid-term, whatever day the tests run
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def org_body(**overrides):
-    return {"id": "acme", "name": "Acme", "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
-            "seats": {"enterprise": 4}, "primary_owner": {"id": "pat", "email": "pat@example.com"}} | overrides
 
 
 def twice(client, method, url, body, key, other_body=None, status=200):

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from tariff.engine.periods import add_months, period_start
+from hostile_http import acme_and_globex
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TERM = add_months(period_start(date.today()), -2)
 
 
 def make_app(**config):
@@ -50,11 +48,7 @@ def world(app):
     """acme (pat the primary owner, ana a member) and globex, made in local
     mode; then an admin key and a service key: local mode is over."""
     client = app.test_client()
-    for org, owner in (("acme", "pat"), ("globex", "gil")):
-        body = {"id": org, "name": org.title(), "plan": "enterprise_self_serve", "term_start": TERM.isoformat(),
-                "seats": {"enterprise": 4}, "primary_owner": {"id": owner}}
-        assert client.post("/v1/organizations", json=body).status_code == 201
-    assert client.post("/v1/organizations/acme/members", json={"actor": "pat", "id": "ana"}).status_code == 201
+    acme_and_globex(client)
     admin = client.post("/v1/keys", json={"scope": "admin", "name": "ops"}).get_json()["secret"]
     service = client.post("/v1/keys", json={"scope": "service", "name": "backend"},
                           headers=bearer(admin)).get_json()
