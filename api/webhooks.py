@@ -54,6 +54,8 @@ class WebhookCreateSchema(Strict):
 class WebhookListQuerySchema(PageQuerySchema):
     organization = fields.String(validate=validate.Regexp(ID, error=ID_RULE),
                                  metadata={"description": "only this organization's endpoints"})
+    deleted = fields.Boolean(load_default=False, metadata={
+        "description": "true: the deleted endpoints instead, with when and by which key"})
 
 
 class DeliveryListQuerySchema(PageQuerySchema):
@@ -68,6 +70,11 @@ class WebhookSchema(Strict):
     events = fields.List(fields.String(), required=True, allow_none=True,
                          metadata={"description": "null: every event"})
     created_at = fields.String(required=True, metadata={"format": "date-time"})
+    created_by = fields.String(required=True, allow_none=True, metadata={
+        "description": "the key that registered it; null: local mode"})
+    deleted_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    deleted_by = fields.String(required=True, allow_none=True, metadata={
+        "description": "the key that deleted it (null while in service, or deleted in local mode)"})
 
 
 class WebhookDeletedSchema(WebhookSchema):
@@ -94,6 +101,10 @@ class DeliverySchema(Strict):
     last_error = fields.String(required=True, allow_none=True)
     delivered_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     created_at = fields.String(required=True, metadata={"format": "date-time"})
+    retried_at = fields.String(required=True, allow_none=True, metadata={
+        "format": "date-time", "description": "the last retry by hand"})
+    retried_by = fields.String(required=True, allow_none=True, metadata={
+        "description": "the key that asked for that retry; null: none, or local mode"})
 
 
 COMMON = (401, 403, 404, 422)
@@ -148,15 +159,17 @@ def create_webhook(body, idempotency_key=None):
 @blp.arguments(WebhookListQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, page_of(WebhookSchema))
 @blp.problems(*COMMON)
-def list_webhooks(organization=None, cursor=None, limit=100):
-    """A page of endpoints, oldest first (a key bound to one organization: that organization's)."""
+def list_webhooks(organization=None, cursor=None, limit=100, deleted=False):
+    """A page of endpoints, oldest first (a key bound to one organization: that
+    organization's), each with the key that registered it; `deleted=true`: the
+    deleted ones, with when and by which key."""
     who = principal()
     if organization is not None:
         require("service", organization)
     elif who is not None and who.organization is not None:
         organization = who.organization
     return json_response(webhooks.list_page(ledger().books, organization=organization, cursor=cursor,
-                                            limit=limit))
+                                            limit=limit, deleted=deleted))
 
 
 @blp.route("/webhooks/<webhook_id>", methods=["GET"])

@@ -362,6 +362,12 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(256))
     events: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who registered and who deleted it (the calling key's id; None: local mode
+    # or a job), the audit of a change outside any organization's trail, as
+    # keys keep theirs. A deleted endpoint is kept, marked, and sent nothing.
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class WebhookEvent(Base):
@@ -395,6 +401,8 @@ class WebhookDelivery(Base):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # the last retry by hand
+    retried_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # and the key that asked for it
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the receiver's HTTP status
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

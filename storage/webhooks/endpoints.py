@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete as sql_delete, select
 
-from .. import idempotency, pages, views
+from .. import caller, idempotency, pages, views
 from ..errors import InvalidInput, NotFound
 from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from . import targets
@@ -89,7 +89,8 @@ def _limit(limit: int) -> int:
 def endpoint_view(endpoint: WebhookEndpoint, org_id: str | None) -> dict:
     return {"id": endpoint.id, "url": endpoint.url, "organization": org_id,
             "events": json.loads(endpoint.events) if endpoint.events else None,
-            "created_at": views.iso(endpoint.created_at)}
+            "created_at": views.iso(endpoint.created_at), "created_by": endpoint.created_by,
+            "deleted_at": views.iso(endpoint.deleted_at), "deleted_by": endpoint.deleted_by}
 
 
 def delivery_view(delivery: WebhookDelivery, event: WebhookEvent, endpoint_id: str) -> dict:
@@ -99,7 +100,8 @@ def delivery_view(delivery: WebhookDelivery, event: WebhookEvent, endpoint_id: s
             "next_attempt_at": views.iso(delivery.next_attempt_at) if delivery.status == "pending" else None,
             "last_attempt_at": views.iso(delivery.last_attempt_at), "last_status": delivery.last_status,
             "last_error": delivery.last_error, "delivered_at": views.iso(delivery.delivered_at),
-            "created_at": views.iso(delivery.created_at)}
+            "created_at": views.iso(delivery.created_at), "retried_at": views.iso(delivery.retried_at),
+            "retried_by": delivery.retried_by}
 
 
 # -- endpoints ----------------------------------------------------------------------------
@@ -121,14 +123,23 @@ def create(books: Books, *, url: str, secret: str, organization: str | None = No
         if once.replay is not None:
             return once.replay
         endpoint = WebhookEndpoint(id=new_id("wh"), org_pk=org.pk if org else None, url=url, secret=secret,
-                                   events=json.dumps(events) if events is not None else None, created_at=uow.now)
+                                   events=json.dumps(events) if events is not None else None, created_at=uow.now,
+                                   created_by=_who())
         uow.session.add(endpoint)
         uow.session.flush()
         return once.keep(endpoint_view(endpoint, organization))
 
 
-def _endpoint_query():
-    return select(WebhookEndpoint, Organization.id).outerjoin(Organization, Organization.pk == WebhookEndpoint.org_pk)
+def _who() -> str | None:
+    """The calling key's id (storage/caller.py): None in local mode, from the CLI or a job."""
+    who = caller.current()
+    return who.key_id if who is not None else None
+
+
+def _endpoint_query(deleted: bool = False):
+    """Endpoints in service; ``deleted``: the deleted ones instead (kept, marked, sent nothing)."""
+    return select(WebhookEndpoint, Organization.id).outerjoin(Organization, Organization.pk == WebhookEndpoint.org_pk) \
+        .where(WebhookEndpoint.deleted_at.is_not(None) if deleted else WebhookEndpoint.deleted_at.is_(None))
 
 
 def find(books: Books, endpoint_id: str) -> dict:
@@ -145,11 +156,12 @@ def _found(session, endpoint_id: str) -> dict:
 
 
 def list_page(books: Books, *, organization: str | None = None, cursor: str | None = None,
-              limit: int = 100) -> dict:
-    """Endpoints oldest first; ``organization``: only that organization's (not those for every one)."""
+              limit: int = 100, deleted: bool = False) -> dict:
+    """Endpoints oldest first; ``organization``: only that organization's (not those for
+    every one); ``deleted``: the deleted ones, with who deleted them, instead."""
     limit = _limit(limit)
     with books.read() as uow:
-        query = _endpoint_query()
+        query = _endpoint_query(deleted)
         if organization is not None:
             query = query.where(Organization.id == organization)
         rows = uow.session.execute(pages.after(query, WebhookEndpoint.pk, cursor, int, limit)).all()
@@ -157,16 +169,20 @@ def list_page(books: Books, *, organization: str | None = None, cursor: str | No
 
 
 def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None) -> dict:
-    """Delete an endpoint and its deliveries (sent or not: none is sent after this)."""
+    """Delete an endpoint: its deliveries go (sent or not: none is sent after this), the
+    endpoint stays, marked with when and by whom (``list_page(deleted=True)``), its secret
+    forgotten."""
     with books.write() as uow:
         once = idempotency.Once(uow, "", "webhooks.delete", idempotency_key, webhook=endpoint_id)
         if once.replay is not None:
             return once.replay
-        found = _found(uow.session, endpoint_id)
-        pk = uow.session.execute(select(WebhookEndpoint.pk).where(WebhookEndpoint.id == endpoint_id)).scalar_one()
-        uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == pk))
-        uow.session.execute(sql_delete(WebhookEndpoint).where(WebhookEndpoint.pk == pk))
-        return once.keep({**found, "deleted": True})
+        _found(uow.session, endpoint_id)
+        endpoint = uow.session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)).scalar_one()
+        uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == endpoint.pk))
+        endpoint.deleted_at, endpoint.deleted_by, endpoint.secret = uow.now, _who(), ""
+        uow.session.flush()
+        found = uow.session.execute(_endpoint_query(deleted=True).where(WebhookEndpoint.pk == endpoint.pk)).one()
+        return once.keep({**endpoint_view(*found), "deleted": True})
 
 
 # -- deliveries ---------------------------------------------------------------------------
@@ -206,5 +222,6 @@ def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: 
             raise NotFound(f"no delivery {delivery_id} of webhook {endpoint_id!r}", "delivery_not_found")
         delivery, event = row
         delivery.status, delivery.next_attempt_at, delivery.window_start = "pending", uow.now, uow.now
+        delivery.retried_at, delivery.retried_by = uow.now, _who()
         uow.session.flush()
         return once.keep(delivery_view(delivery, event, endpoint_id))

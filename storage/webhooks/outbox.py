@@ -183,7 +183,8 @@ def _block_state(session: Session, org: Organization, decision: Decision, reason
 def _endpoints(session: Session, org_pk: int) -> list[WebhookEndpoint]:
     """The endpoints that hear of ``org_pk``: its own and those for every organization."""
     return list(session.execute(select(WebhookEndpoint).where(
-        or_(WebhookEndpoint.org_pk.is_(None), WebhookEndpoint.org_pk == org_pk))).scalars())
+        or_(WebhookEndpoint.org_pk.is_(None), WebhookEndpoint.org_pk == org_pk),
+        WebhookEndpoint.deleted_at.is_(None))).scalars())
 
 
 def _write(session: Session, org_pk: int, event_type: str, data: dict, created_at: datetime,

@@ -55,7 +55,8 @@ def test_register_read_list_and_delete(client, org):
     made = register(client, organization=org, events=["block", "notification.spend_threshold"])
     assert made.status_code == 201
     body = made.get_json()
-    assert set(body) == {"id", "url", "organization", "events", "created_at"}  # never the secret
+    assert set(body) == {"id", "url", "organization", "events", "created_at", "created_by", "deleted_at",
+                         "deleted_by"}  # never the secret
     assert (body["organization"], body["events"]) == ("acme", ["block", "notification.spend_threshold"])
     assert client.get(f"/v1/webhooks/{body['id']}").get_json() == body
     others = [register(client, url=f"https://example.com/{i}").get_json()["id"] for i in range(2)]
@@ -67,6 +68,9 @@ def test_register_read_list_and_delete(client, org):
     assert gone.status_code == 200 and gone.get_json()["deleted"] is True
     missing = client.get(f"/v1/webhooks/{body['id']}")
     assert missing.status_code == 404 and missing.get_json()["code"] == "webhook_not_found"
+    assert body["id"] not in [w["id"] for w in client.get("/v1/webhooks").get_json()["items"]]
+    [kept] = client.get("/v1/webhooks?deleted=true").get_json()["items"]  # kept, marked: the audit of it
+    assert kept["id"] == body["id"] and kept["deleted_at"] is not None
 
 
 @pytest.mark.parametrize("body, field", [

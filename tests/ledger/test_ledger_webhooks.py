@@ -480,3 +480,34 @@ def test_a_public_address_is_accepted_and_a_private_one_is_not_sent_to(ledger, d
     [delivery] = webhooks.deliveries(ledger.books, endpoint["id"])["items"]
     assert delivery["status"] == "pending" and "not a public address" in delivery["last_error"]
     assert hook.got == []
+
+
+def test_who_registered_deleted_and_retried_is_kept(ledger, database, new_org):
+    """Issue 9 item 3 for webhooks: a change outside any organization's trail
+    names the key that made it (as keys keep created_by and revoked_by); a
+    deleted endpoint stays, marked, its secret forgotten, and is sent nothing."""
+    from tariff.storage import caller
+    from tariff.storage.models import WebhookEndpoint
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("10"))
+    with caller.acting(caller.Caller("k0123456789abcdef", "ops")):
+        hook = register(ledger, organization="acme")
+    assert hook["created_by"] == "k0123456789abcdef" and hook["deleted_by"] is None
+    record(ledger, "a"), record(ledger, "b")  # 10 USD of 10: thresholds reached
+    [delivery, *_] = webhooks.deliveries(ledger.books, hook["id"])["items"]
+    with caller.acting(caller.Caller("kfedcba9876543210", "oncall")):
+        retried = webhooks.retry(ledger.books, hook["id"], delivery["id"])
+        gone = webhooks.delete(ledger.books, hook["id"])
+    assert (retried["retried_by"], retried["retried_at"] is not None) == ("kfedcba9876543210", True)
+    assert (gone["deleted"], gone["deleted_by"], gone["created_by"]) == (True, "kfedcba9876543210",
+                                                                         "k0123456789abcdef")
+    assert webhooks.list_page(ledger.books)["items"] == []
+    assert [h["id"] for h in webhooks.list_page(ledger.books, deleted=True)["items"]] == [hook["id"]]
+    with pytest.raises(NotFound):
+        webhooks.find(ledger.books, hook["id"])
+    before = len(outbox(database))
+    record(ledger, "c", tokens={"input": 3_000_000})  # blocked now: an event, but no endpoint wants it
+    with database.read() as session:
+        endpoint = session.execute(select(WebhookEndpoint)).scalar_one()
+        assert endpoint.secret == "" and session.execute(select(WebhookDelivery)).first() is None
+    assert len(outbox(database)) == before  # no endpoint in service: nothing written
