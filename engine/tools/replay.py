@@ -16,13 +16,13 @@ per event, so a replay of millions of events runs in constant memory.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .. import inputs
 from ..errors import InputError
 from ..evaluate.evaluator import Evaluator
 from ..evaluate.request import parse_request
@@ -47,6 +47,10 @@ def read_events(path: str | Path) -> Iterator[dict]:
     was decided in production replays as it stands. Lines that do not start
     with ``{`` are skipped: a decision log sent to stdout shares it with the
     server's own log lines (gunicorn's), and replays from it as it is.
+    Each line is read as the API reads a body (``inputs.loads``: UTF-8, no
+    duplicate keys, NUL or lone surrogates, numbers and depth in range);
+    EventsError names the file, the line and what is wrong, as it does for a
+    file with lines but no request in it (a file that is not events at all).
     """
     path = Path(path)
     if path.is_dir() or path.suffix in (".yaml", ".yml"):
@@ -60,17 +64,26 @@ def read_events(path: str | Path) -> Iterator[dict]:
         return
     if not path.is_file():
         raise EventsError(f"{path}: no such events file")
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
+    read = skipped = 0
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise EventsError(f"{path}:{number}:{exc.start + 1}: not UTF-8 text") from None
             if not line.lstrip().startswith("{"):
+                skipped += bool(line.strip())
                 continue
             try:
-                event = json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
-                raise EventsError(f"{path}:{number}:{exc.colno}: invalid JSON: {exc.msg}") from None
+                event = inputs.loads(line)
+            except inputs.BadInput as exc:
+                raise EventsError(f"{path}:{number}: {exc.message if exc.path == 'body' else exc}") from None
             if isinstance(event, dict) and "decision_id" in event and "input" in event:
                 event = event["input"]  # a decision log line
+            read += 1
             yield event
+    if not read and skipped:
+        raise EventsError(f"{path}: no decision request in it ({skipped} lines, none a JSON object)")
 
 
 @dataclass

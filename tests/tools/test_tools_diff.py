@@ -5,6 +5,7 @@ The expected money differences are worked out by hand in each test.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -169,11 +170,39 @@ def test_tools_diff_reads_yaml_fixtures_as_events(changed_policies):
 def test_tools_diff_bad_events_file(tmp_path, monkeypatch, capsys):
     path = tmp_path / "events.jsonl"
     path.write_text('{"plan": "x"}\n{not json\n')
-    with pytest.raises(EventsError, match=r"events.jsonl:2:2: invalid JSON"):
+    with pytest.raises(EventsError, match=r"events.jsonl:2: not valid JSON"):
         list(read_events(path))
     monkeypatch.chdir(ROOT)
     assert main(["diff", "policies", "policies", "--events", str(path)]) == 1
-    assert "invalid JSON" in capsys.readouterr().err
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, says", [
+    (b'{"plan": "x"}\n\xd0\x00not text\n', "events.jsonl:2:1: not UTF-8 text"),
+    (b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "events.jsonl:1: nested too deeply"),
+    (b'{"plan": "x", "plan": "enterprise_self_serve"}\n', "events.jsonl:1: plan: appears more than once"),
+    (b'{"plan": "a\\u0000b"}\n', "events.jsonl:1: plan: contains a NUL character"),
+    (b'{"plan": "a\\ud800b"}\n', "events.jsonl:1: plan: contains a lone surrogate"),
+    (b'{"as_of": 1E+999999999}\n', "events.jsonl:1: as_of: the number's exponent is out of range"),
+    (b"root:x:0:0:root:/root:/bin/bash\nbin:x:2:2::/bin:\n", "no decision request in it (2 lines, none a JSON object)"),
+], ids=["bytes", "deep", "duplicate", "nul", "surrogate", "exponent", "not_events"])
+def test_an_events_file_is_read_as_strictly_as_a_request_body(tmp_path, monkeypatch, capsys, content, says):
+    """Each line as the API reads a body (engine/inputs.py): one line naming the file, the line
+    and what is wrong, exit 1, never a traceback; a file with no request in it is not taken as none."""
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(EventsError, match=re.escape(says)):
+        list(read_events(path))
+    monkeypatch.chdir(ROOT)
+    assert main(["diff", "policies", "policies", "--events", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_empty_events_file_is_no_events(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text("")
+    assert list(read_events(path)) == []
 
 
 def test_tools_diff_reads_a_decision_log_mixed_with_the_servers_own_lines(tmp_path):
