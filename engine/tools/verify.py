@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..errors import InputError
-from ..findings import Finding, PolicyError
+from ..findings import Finding, Location, PolicyError
 from ..load.yaml_source import parse
 
 CASE_KEYS = {"name", "cites", "given", "expect", "expect_error", "note"}
@@ -64,7 +64,11 @@ def fixture_files(paths) -> list[Path]:
 
 
 def load_cases(path: Path) -> list[Case]:
-    doc, findings = parse(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:  # as a policy file's: a finding, never a traceback
+        raise PolicyError([Finding(Location(str(path), 1, 1), "encoding", f"not UTF-8: {exc}")]) from None
+    doc, findings = parse(text, str(path))
     if findings or doc is None:
         raise PolicyError(findings)
     data = doc.data
