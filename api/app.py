@@ -57,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .console import blp as console  # the pages for people (/console): not in /openapi.json either
     app.register_blueprint(console)
     app.before_request(_check_url)
+    to_dict = api.spec.to_dict
+    api.spec.to_dict = lambda: _document_url_checks(to_dict())
     app.after_request(_count_request)
     return app
 
@@ -76,6 +78,20 @@ def _check_url():
             elif isinstance(value, int) and not 0 <= value <= inputs.INT64_MAX:
                 raise ApiError(422, "invalid_request", "the request is not valid",
                                errors={f"{where}.{name}": [f"must be from 0 to {inputs.INT64_MAX}"]})
+
+
+def _document_url_checks(spec: dict) -> dict:
+    """Every operation with path or query parameters documents _check_url's 400 (a
+    value that is not text: NUL, a lone surrogate) and 422 (an integer out of range)."""
+    for item in spec.get("paths", {}).values():
+        shared = item.get("parameters", [])
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if any(p.get("in") in ("path", "query") for p in [*shared, *operation.get("parameters", [])]):
+                operation["responses"].setdefault("400", {"$ref": "#/components/responses/BAD_REQUEST"})
+                operation["responses"].setdefault("422", {"$ref": "#/components/responses/UNPROCESSABLE_ENTITY"})
+    return spec
 
 
 def _count_request(response):

@@ -62,6 +62,21 @@ def test_errors_are_documented_as_problem_json(spec):
     assert reload_409["content"]["application/problem+json"]["schema"] == ref("ReloadRefused")
 
 
+def test_every_operation_with_url_parameters_documents_their_refusals(spec):
+    """The edge refuses a path or query value that is not text (400) or an integer out of
+    range (422) on every such operation (app._check_url): the document says so."""
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            if any(p.get("in") in ("path", "query") for p in parameters):
+                missing += [f"{method.upper()} {path} {status}" for status in ("400", "422")
+                            if status not in operation["responses"]]
+    assert missing == []
+
+
 @pytest.mark.parametrize("name", ["DecisionRequest", "RequestOrganization", "RequestMember", "RequestEvent",
                                   "RequestTokens", "BatchRequest", "ValidateRequest", "Decision", "Problem"])
 def test_unknown_fields_are_rejected_by_the_schemas(spec, name):
