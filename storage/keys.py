@@ -85,6 +85,9 @@ def check(scope: str, organization: str | None, name: str | None) -> None:
         inputs.check_id(organization, "organization")
     if name is not None and not 1 <= len(name) <= 200:
         raise InvalidInput.field("name", "from 1 to 200 characters")
+    if name is not None and any(not c.isprintable() for c in name):
+        # it is shown in key lists, the audit trail and log lines: no tabs, newlines or escapes
+        raise InvalidInput.field("name", "printable characters only (no tabs, newlines or control characters)")
 
 
 def create(db: Database, scope: str, organization: str | None = None, name: str | None = None,

@@ -58,3 +58,11 @@ def test_an_unknown_scope_is_a_usage_error(url, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["keys", "create", "--scope", "root"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize("name", ["a\tb", "line\nbreak", "esc\x1b[31mred", "bell\x07", "x" * 201, ""])
+def test_a_key_name_is_printable_text_of_1_to_200_characters(url, capsys, name):
+    """The name is shown in key lists, the audit trail and log lines: nothing that could forge them."""
+    assert main(["keys", "create", "--scope", "admin", "--name", name]) == 2
+    assert "tariff keys: name: " in capsys.readouterr().err
+    assert main(["keys", "create", "--scope", "admin", "--name", "Zoë's backend (prod) #1"]) == 0
