@@ -48,16 +48,15 @@ def checked_url(url: str) -> str:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
     try:
         parsed = make_url(url)
-        backend = parsed.get_backend_name()
-        if backend not in BACKENDS:
-            raise ConfigError(f"{ENV}: tariff keeps its books in SQLite or PostgreSQL "
-                              f"(postgresql+psycopg://user@host/db), not {backend}")
-        parsed.get_dialect().import_dbapi()
-    except (ArgumentError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(f"{ENV} is not a database URL (e.g. postgresql+psycopg://user@host/db or "
                           f"sqlite:////var/lib/tariff/tariff.sqlite3)") from None
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise ConfigError(f"{ENV}: tariff keeps its books in SQLite or PostgreSQL "
+                          f"(postgresql+psycopg://user@host/db), not {backend}")
+    try:
+        parsed.get_dialect().import_dbapi()
     except (NoSuchModuleError, ImportError) as exc:
         raise ConfigError(f"{ENV}: no driver for {parsed.drivername} is installed ({exc}); "
                           "use postgresql+psycopg:// or sqlite://") from None

@@ -13,6 +13,7 @@ COMMANDS = [["keys", "list"], ["keys", "create", "--scope", "admin"], ["demo"], 
 
 SETTINGS = [
     ("TARIFF_DATABASE_URL", "garbage", "TARIFF_DATABASE_URL is not a database URL"),
+    ("TARIFF_DATABASE_URL", "postgresql+psycopg://u@h:port/db", "TARIFF_DATABASE_URL is not a database URL"),
     ("TARIFF_DATABASE_URL", "mysql://u@h/db", "SQLite or PostgreSQL"),
     ("TARIFF_DATABASE_URL", "postgresql+pg8000://u@h/db", "no driver for postgresql+pg8000"),
     ("TARIFF_SQLITE_SYNCHRONOUS", "OFF", "TARIFF_SQLITE_SYNCHRONOUS must be one of FULL, NORMAL"),
