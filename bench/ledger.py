@@ -15,8 +15,9 @@ Per database:
 - ``engine_decisions_per_s``: ``Evaluator.decide`` alone on the very requests
   the ledger built for the single-record run.
 - ``single``: ``Ledger.record_usage``, one record per transaction, in-process;
-  baseline the plain-SQL per-record rate. Target ratio 0.3 (SQLite), 0.5
-  (PostgreSQL).
+  baseline the plain-SQL per-record rate, measured in blocks that alternate
+  with tariff's (``BLOCKS``), so both meet the same disk. Target ratio 0.3
+  (SQLite), 0.5 (PostgreSQL).
 - ``batch``: ``Ledger.record_usage_batch`` with 1,000 records per call,
   in-process; baseline the engine-only rate. Target ratio 0.5.
 - ``http``: ``tariff serve`` with W workers (default: CPU count), C client
@@ -111,66 +112,82 @@ BASE_TABLES = [
 ]
 
 
-def sql_baseline(url: str, records: int) -> dict:
+class SqlBaseline:
     """The same transaction as plain SQL through the bare driver (SQLAlchemy's
-    pool hands out the connection, set up as the service's: WAL, FULL, ...)."""
-    database = Database(url)
-    sqlite = database.dialect == "sqlite"
-    conn = database.engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        p = "?" if sqlite else "%s"
+    pool hands out the connection, set up as the service's: WAL, FULL, ...).
+    ``per_record`` runs a block of one-record transactions and returns the
+    seconds it took, so that blocks of it can alternate with tariff's own
+    (``in_process``): the disk's and the machine's moods then weigh on both
+    alike (SQLite's fsync-bound baseline moved 5x between runs minutes apart)."""
+
+    def __init__(self, url: str):
+        self.database = Database(url)
+        self.sqlite = sqlite = self.database.dialect == "sqlite"
+        self.conn = self.database.engine.raw_connection()
+        self.cur = cur = self.conn.cursor()
+        p = self.p = "?" if sqlite else "%s"
         for ddl in BASE_TABLES:
             cur.execute(ddl.format(serial="INTEGER" if sqlite else "BIGSERIAL"))
-        cur.execute(f"INSERT INTO b_orgs VALUES (1, 'o', 0)")
-        cur.execute(f"INSERT INTO b_counters VALUES (1, 0, 0)")
-        conn.commit()
-        begin = "BEGIN IMMEDIATE" if sqlite else "BEGIN"
-        lock = f"SELECT pk, balance FROM b_orgs WHERE id = {p}" + ("" if sqlite else " FOR UPDATE")
-        find = f"SELECT pk FROM b_usage WHERE org_pk = {p} AND idempotency_key = {p}"
-        add = f"INSERT INTO b_usage (org_pk, idempotency_key, member, input_tokens, output_tokens, billed) " \
-              f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
-        count = f"UPDATE b_counters SET spend = spend + {p}, records = records + {p} WHERE org_pk = {p}"
-        billed = "0.002" if sqlite else Decimal("0.002")
+        cur.execute("INSERT INTO b_orgs VALUES (1, 'o', 0)")
+        cur.execute("INSERT INTO b_counters VALUES (1, 0, 0)")
+        self.conn.commit()
+        self.begin = "BEGIN IMMEDIATE" if sqlite else "BEGIN"
+        self.lock = f"SELECT pk, balance FROM b_orgs WHERE id = {p}" + ("" if sqlite else " FOR UPDATE")
+        self.find = f"SELECT pk FROM b_usage WHERE org_pk = {p} AND idempotency_key = {p}"
+        self.add = f"INSERT INTO b_usage (org_pk, idempotency_key, member, input_tokens, output_tokens, billed) " \
+                   f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+        self.count = f"UPDATE b_counters SET spend = spend + {p}, records = records + {p} WHERE org_pk = {p}"
+        self.billed = "0.002" if sqlite else Decimal("0.002")
+
+    def per_record(self, first: int, count: int) -> float:
+        cur, conn, billed = self.cur, self.conn, self.billed
         started = time.perf_counter()
-        for i in range(records):
-            if sqlite:
-                cur.execute(begin)
-            cur.execute(lock, ("o",))
+        for i in range(first, first + count):
+            if self.sqlite:
+                cur.execute(self.begin)
+            cur.execute(self.lock, ("o",))
             cur.fetchone()
-            cur.execute(find, (1, f"s{i}"))
+            cur.execute(self.find, (1, f"s{i}"))
             cur.fetchone()
-            cur.execute(add, (1, f"s{i}", f"m{i % MEMBERS}", 1000 + i, 200, billed))
-            cur.execute(count, (billed, 1, 1))
+            cur.execute(self.add, (1, f"s{i}", f"m{i % MEMBERS}", 1000 + i, 200, billed))
+            cur.execute(self.count, (billed, 1, 1))
             conn.commit()
-        per_record = rate(records, started)
-        batches = max(1, records * 5 // 1000)
+        return time.perf_counter() - started
+
+    def batched(self, batches: int) -> float:
+        cur, conn, p, billed = self.cur, self.conn, self.p, self.billed
         started = time.perf_counter()
         for b in range(batches):
             keys = [f"b{b}-{i}" for i in range(1000)]
-            if sqlite:
-                cur.execute(begin)
-            cur.execute(lock, ("o",))
+            if self.sqlite:
+                cur.execute(self.begin)
+            cur.execute(self.lock, ("o",))
             cur.fetchone()
             cur.execute(f"SELECT idempotency_key FROM b_usage WHERE org_pk = {p} AND idempotency_key IN "
                         f"({', '.join([p] * len(keys))})", (1, *keys))
             cur.fetchall()
-            cur.executemany(add, [(1, k, f"m{i % MEMBERS}", 1000 + i, 200, billed) for i, k in enumerate(keys)])
-            cur.execute(count, (billed, len(keys), 1))  # one counter update for the run
+            cur.executemany(self.add, [(1, k, f"m{i % MEMBERS}", 1000 + i, 200, billed) for i, k in enumerate(keys)])
+            cur.execute(self.count, (billed, len(keys), 1))  # one counter update for the run
             conn.commit()
-        batched = rate(batches * 1000, started)
-        for table in ("b_usage", "b_counters", "b_orgs"):
-            cur.execute(f"DROP TABLE {table}")
-        conn.commit()
-    finally:
-        conn.close()
-        database.dispose()
-    return {"sql_per_record_per_s": per_record, "sql_batched_per_s": batched}
+        return rate(batches * 1000, started)
+
+    def close(self) -> None:
+        try:
+            for table in ("b_usage", "b_counters", "b_orgs"):
+                self.cur.execute(f"DROP TABLE {table}")
+            self.conn.commit()
+        finally:
+            self.conn.close()
+            self.database.dispose()
 
 
 # -- tariff in-process --------------------------------------------------------------
 
-def in_process(url: str, evaluator: Evaluator, records: int, batches: int) -> dict:
+BLOCKS = 10  # the single-record runs, tariff's and plain SQL's, alternate in this many blocks each
+
+
+def in_process(url: str, evaluator: Evaluator, records: int, batches: int, baseline: SqlBaseline) -> dict:
+    """tariff's rates; the single records in blocks alternating with the plain-SQL baseline's."""
     capture = Capture(evaluator)
     ledger = Ledger(Database(url), lambda: capture, clock=Clock())
     try:
@@ -179,11 +196,16 @@ def in_process(url: str, evaluator: Evaluator, records: int, batches: int) -> di
         for i in range(50):  # warm up: statement caches, the engine
             ledger.record_usage("single", idempotency_key=f"w{i}", **_args(i))
         capture.on = True
-        started = time.perf_counter()
-        for i in range(records):
-            out = ledger.record_usage("single", idempotency_key=f"s{i}", **_args(i))
-            assert out.recorded, out.answer
-        single = rate(records, started)
+        size = max(1, records // BLOCKS)
+        mine = theirs = 0.0
+        for first in range(0, size * BLOCKS, size):
+            theirs += baseline.per_record(first, size)
+            started = time.perf_counter()
+            for i in range(first, first + size):
+                out = ledger.record_usage("single", idempotency_key=f"s{i}", **_args(i))
+                assert out.recorded, out.answer
+            mine += time.perf_counter() - started
+        single, sql_single = round(size * BLOCKS / mine, 1), round(size * BLOCKS / theirs, 1)
         capture.on = False
         requests = capture.requests
         started = time.perf_counter()
@@ -201,7 +223,7 @@ def in_process(url: str, evaluator: Evaluator, records: int, batches: int) -> di
         authorize = rate(records, started)
     finally:
         ledger.db.dispose()
-    return {"single": single, "batch": batch, "engine": engine, "authorize": authorize}
+    return {"single": single, "sql_single": sql_single, "batch": batch, "engine": engine, "authorize": authorize}
 
 
 def _args(i: int) -> dict:
@@ -319,8 +341,13 @@ def over_http(url: str, evaluator: Evaluator, workers: int, clients: int, second
 
 def one_database(name: str, url: str, evaluator: Evaluator, args) -> dict:
     migrate(url)
-    out = sql_baseline(url, args.records)
-    mine = in_process(url, evaluator, args.records, args.batches)
+    baseline = SqlBaseline(url)
+    try:
+        mine = in_process(url, evaluator, args.records, args.batches, baseline)
+        out = {"sql_per_record_per_s": mine["sql_single"],
+               "sql_batched_per_s": baseline.batched(max(1, args.records * 5 // 1000))}
+    finally:
+        baseline.close()
     target = TARGETS[f"single_{name}"]
     out["engine_decisions_per_s"] = mine["engine"]
     out["single"] = _compared(mine["single"], "sql_per_record_per_s", out["sql_per_record_per_s"], target)
