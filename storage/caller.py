@@ -28,6 +28,12 @@ def current() -> Caller | None:
     return _CURRENT.get()
 
 
+def key() -> tuple[str | None, str | None]:
+    """The calling key's id and name, as rows keep them; (None, None) when none is set."""
+    who = _CURRENT.get()
+    return (who.key_id, who.key_name) if who is not None else (None, None)
+
+
 def set_current(who: Caller | None) -> None:
     """For a request's whole life (the API resets it at each request's start)."""
     _CURRENT.set(who)

@@ -29,9 +29,9 @@ def database_url(instance_path: str | os.PathLike | None = None) -> str:
     """``TARIFF_DATABASE_URL`` when set (``postgresql+psycopg://...`` for
     PostgreSQL), else ``sqlite:///<instance_path>/tariff.sqlite3``; the
     instance directory defaults to ``./instance`` and is created."""
-    url = os.environ.get(ENV, "").strip()
+    url = _configured_url()
     if url:
-        return checked_url(url)
+        return url
     folder = Path(instance_path) if instance_path else Path.cwd() / "instance"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,11 @@ def database_url(instance_path: str | os.PathLike | None = None) -> str:
         raise ConfigError(f"cannot make the instance folder {folder} for the SQLite ledger: {exc.strerror}; "
                           f"set {ENV}") from None
     return f"sqlite:///{(folder / SQLITE_FILE).resolve()}"
+
+
+def _configured_url() -> str | None:
+    url = os.environ.get(ENV, "").strip()
+    return checked_url(url) if url else None
 
 
 def checked_url(url: str) -> str:
@@ -87,6 +92,4 @@ def check() -> None:
     """Every storage setting checked at once: ConfigError names the first wrong one."""
     sqlite_synchronous()
     retention_days()
-    url = os.environ.get(ENV, "").strip()
-    if url:
-        checked_url(url)
+    _configured_url()

@@ -28,11 +28,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
-from .config import DEFAULT_RETENTION_DAYS, RETENTION_ENV, retention_days  # noqa: F401 (read here)
+from .config import retention_days
 from .errors import Conflict, InvalidInput
 from .models import IdempotentAnswer, Organization
-
-
 
 # json.dumps(fields, sort_keys=True, default=str) without making an encoder per call
 # (a quarter of a usage record's digest): the same text, so the same digests as ever.

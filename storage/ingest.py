@@ -151,8 +151,7 @@ class Run:
 
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
-        who = caller.current()  # the audit trail's "who" on every record of the run
-        self.key_id, self.key_name = (who.key_id, who.key_name) if who else (None, None)
+        self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
         self.conn = uow.session.connection()  # taken once: each session.connection() costs
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.org, self.state = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),

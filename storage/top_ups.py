@@ -107,11 +107,14 @@ def top_up_if_due(uow: UnitOfWork, org_pk: int) -> CreditEntry | None:
     uow.audit(org, decision, owner)
     uow.session.flush()
     if entry is not None:  # what the policy says of it (D18: credits_topped_up), kept beside the thresholds
-        period = periods.period_start(uow.today)
-        for note in decision.to_dict()["notifications"]:
-            repo.add_notice(uow.session, org, note, period=period, level="credits", subject=f"top-up {entry.pk}",
-                            spend=repo.org_spend(uow.session, org, period), amount=entry.balance_after, at=uow.now)
-        uow.session.flush()
+        notes = decision.to_dict()["notifications"]
+        if notes:
+            period = periods.period_start(uow.today)
+            spend = repo.org_spend(uow.session, org, period)
+            for note in notes:
+                repo.add_notice(uow.session, org, note, period=period, level="credits",
+                                subject=f"top-up {entry.pk}", spend=spend, amount=entry.balance_after, at=uow.now)
+            uow.session.flush()
     return entry
 
 

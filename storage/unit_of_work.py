@@ -152,7 +152,7 @@ class UnitOfWork:
         """Keep the applied decision and the request it was made from (replays, tariff diff --ledger),
         with who called (storage/caller.py: the key) and the decision's id in the decision log, if any."""
         from . import caller
-        who = caller.current()
+        key_id, key_name = caller.key()
         decided = decision.to_dict()
         if getattr(decision, "decision_id", None):  # set by whoever logged it (api/observed.py)
             decided["decision_id"] = decision.decision_id
@@ -160,7 +160,7 @@ class UnitOfWork:
                                as_of=decision.as_of, outcome=decision.outcome,
                                decision=json.dumps(decided, sort_keys=True),
                                request=json.dumps(decision.request_json(), sort_keys=True), created_at=self.now,
-                               key_id=who.key_id if who else None, key_name=who.key_name if who else None))
+                               key_id=key_id, key_name=key_name))
 
     def record_charges(self, org: Organization, decision: Decision, change: SeatChange | None) -> Decimal:
         """Seat charges of an allowed decision (S2, S3, S7), exact; returns their total."""

@@ -70,13 +70,13 @@ def void(books: Books, org_id: str, usage_id: int, *, idempotency_key: str | Non
                         .values(billed=money.ZERO, included=money.ZERO))
         session.add(UsageVoid(org_pk=org.pk, usage_record_pk=record.pk, billed=billed, included=included,
                               credited=consumed, reason=reason, created_at=uow.now))
-        who = caller.current()
+        key_id, key_name = caller.key()
         detail = {"usage_id": record.pk, "member": member_id, "period_start": views.iso(record.period_start),
                   "billed": views.money(billed), "included": views.money(included),
                   "credited": views.money(consumed), "reason": reason}
         session.add(Event(org_pk=org.pk, kind="usage_void", actor_pk=None, as_of=uow.today, outcome="allow",
                           decision=json.dumps(detail, sort_keys=True), request=None, created_at=uow.now,
-                          key_id=who.key_id if who else None, key_name=who.key_name if who else None))
+                          key_id=key_id, key_name=key_name))
         session.flush()
         return once.keep({"usage_id": record.pk, "voided_at": views.iso(uow.now), "returned": views.money(billed),
                           "credit_balance": uow.balance(org), "replayed": False})

@@ -124,16 +124,10 @@ def create(books: Books, *, url: str, secret: str, organization: str | None = No
             return once.replay
         endpoint = WebhookEndpoint(id=new_id("wh"), org_pk=org.pk if org else None, url=url, secret=secret,
                                    events=json.dumps(events) if events is not None else None, created_at=uow.now,
-                                   created_by=_who())
+                                   created_by=caller.key()[0])
         uow.session.add(endpoint)
         uow.session.flush()
         return once.keep(endpoint_view(endpoint, organization))
-
-
-def _who() -> str | None:
-    """The calling key's id (storage/caller.py): None in local mode, from the CLI or a job."""
-    who = caller.current()
-    return who.key_id if who is not None else None
 
 
 def _endpoint_query(deleted: bool = False):
@@ -149,10 +143,15 @@ def find(books: Books, endpoint_id: str) -> dict:
 
 
 def _found(session, endpoint_id: str) -> dict:
+    return endpoint_view(*_row(session, endpoint_id))
+
+
+def _row(session, endpoint_id: str) -> tuple[WebhookEndpoint, str | None]:
+    """An endpoint in service and its organization's id (404 ``webhook_not_found``)."""
     row = session.execute(_endpoint_query().where(WebhookEndpoint.id == endpoint_id)).first()
     if row is None:
         raise NotFound(f"no webhook {endpoint_id!r}", "webhook_not_found")
-    return endpoint_view(*row)
+    return row[0], row[1]
 
 
 def list_page(books: Books, *, organization: str | None = None, cursor: str | None = None,
@@ -176,13 +175,11 @@ def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None
         once = idempotency.Once(uow, "", "webhooks.delete", idempotency_key, webhook=endpoint_id)
         if once.replay is not None:
             return once.replay
-        _found(uow.session, endpoint_id)
-        endpoint = uow.session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)).scalar_one()
+        endpoint, org_id = _row(uow.session, endpoint_id)
         uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == endpoint.pk))
-        endpoint.deleted_at, endpoint.deleted_by, endpoint.secret = uow.now, _who(), ""
+        endpoint.deleted_at, endpoint.deleted_by, endpoint.secret = uow.now, caller.key()[0], ""
         uow.session.flush()
-        found = uow.session.execute(_endpoint_query(deleted=True).where(WebhookEndpoint.pk == endpoint.pk)).one()
-        return once.keep({**endpoint_view(*found), "deleted": True})
+        return once.keep({**endpoint_view(endpoint, org_id), "deleted": True})
 
 
 # -- deliveries ---------------------------------------------------------------------------
@@ -222,6 +219,6 @@ def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: 
             raise NotFound(f"no delivery {delivery_id} of webhook {endpoint_id!r}", "delivery_not_found")
         delivery, event = row
         delivery.status, delivery.next_attempt_at, delivery.window_start = "pending", uow.now, uow.now
-        delivery.retried_at, delivery.retried_by = uow.now, _who()
+        delivery.retried_at, delivery.retried_by = uow.now, caller.key()[0]
         uow.session.flush()
         return once.keep(delivery_view(delivery, event, endpoint_id))

@@ -11,7 +11,7 @@ import pytest
 
 from hostile_http import TODAY, org_body
 from tariff.engine.periods import add_months, period_start
-from tariff.storage import idempotency
+from tariff.storage import config, idempotency
 
 
 def twice(client, method, url, body, key, other_body=None, status=200):
@@ -138,13 +138,13 @@ def test_kept_answers_are_pruned_after_the_retention_window(ledger, clock, new_o
     assert idempotency.is_replay(ledger.add_seats("acme", actor="pat", count=1, idempotency_key="k1"))
     clock.when = clock.when + timedelta(days=34)
     assert ledger.prune_idempotency_keys() == 0
-    monkeypatch.setenv(idempotency.RETENTION_ENV, "30")
-    assert idempotency.retention_days() == 30
+    monkeypatch.setenv(config.RETENTION_ENV, "30")
+    assert config.retention_days() == 30
     assert ledger.prune_idempotency_keys() == 1
     # the key is forgotten: a new request with it is new
     assert not idempotency.is_replay(ledger.add_seats("acme", actor="pat", count=1, idempotency_key="k1"))
-    monkeypatch.delenv(idempotency.RETENTION_ENV)
-    assert idempotency.retention_days() == idempotency.DEFAULT_RETENTION_DAYS
+    monkeypatch.delenv(config.RETENTION_ENV)
+    assert config.retention_days() == config.DEFAULT_RETENTION_DAYS
     clock.when = clock.when + timedelta(days=36)
     assert ledger.prune_idempotency_keys() == 1
 
