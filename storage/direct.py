@@ -41,15 +41,27 @@ class _Plan:
 
     def row_args(self):
         """A function making one row's arguments, for a plan without constants or
-        expanded INs (INSERTs and UPDATEs): straight from the row dict, in order."""
-        processors = dict(self.processors)
+        expanded INs (INSERTs and UPDATEs): straight from the row dict. A column's
+        processor runs once for a run of equal values (of one type: a float never
+        passes for the Decimal before it): the rows of a batch share their times,
+        period and organization."""
         if self.constants or self.expansion:
             return self.args
+        memos = {name: _Memo(process) for name, process in self.processors}
         if self.positional:
-            order = tuple((name, processors.get(name)) for name in self.names)
-            return lambda row: tuple(value if process is None or value is None else process(value)
-                                     for name, process in order for value in (row[name],))
-        return self.args
+            order = tuple((name, memos.get(name)) for name in self.names)
+            return lambda row: tuple(value if memo is None or value is None else memo(value)
+                                     for name, memo in order for value in (row[name],))
+        processed = tuple(memos.items())
+
+        def named(row: dict) -> dict:
+            values = dict(row)
+            for name, memo in processed:
+                value = values.get(name)
+                if value is not None:
+                    values[name] = memo(value)
+            return values
+        return named
 
     def args(self, params: dict):
         values = dict(self.constants)
@@ -66,6 +78,22 @@ class _Plan:
         if self.positional:
             return tuple(values[name] for name in self.names)
         return values
+
+
+class _Memo:
+    """A bind processor that remembers its last value."""
+    __slots__ = ("process", "last", "out")
+
+    def __init__(self, process):
+        self.process, self.last, self.out = process, _Memo, None  # _Memo: nothing yet
+
+    def __call__(self, value):
+        last = self.last
+        if value is last or (type(value) is type(last) and value == last):
+            return self.out
+        self.out = out = self.process(value)
+        self.last = value
+        return out
 
 
 class Statement:
@@ -214,6 +242,34 @@ def pipelines(conn) -> bool:
     """Whether statements on ``conn`` can be pipelined: psycopg's pipeline mode
     (sent together, one round trip for several statements), and nobody listening."""
     return conn.dialect.driver == "psycopg" and Statement._direct(conn)
+
+
+class HeldPipeline:
+    """``pipeline`` held open across the code between statements (``open``,
+    ``close``): what is sent meanwhile runs on the server while this process
+    goes on, and is waited for only at ``close`` (or when a result is read).
+    Only where ``pipelines(conn)``; nothing but this module's statements may run
+    while it is open (SQLAlchemy's own executions must not meet a pipeline)."""
+
+    def __init__(self, conn):
+        self.conn, self._held = conn, None
+
+    @property
+    def is_open(self) -> bool:
+        return self._held is not None
+
+    def open(self) -> None:
+        if self._held is None:
+            held = pipeline(self.conn)
+            held.__enter__()
+            self._held = held
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """Wait for everything sent (its errors raised, as SQLAlchemy's); with ``exc``,
+        the error already on its way out: the pipeline is left without masking it."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
 
 @contextmanager

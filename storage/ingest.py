@@ -8,7 +8,9 @@ in memory in the order given, and ``flush`` writes them all with a handful of
 executemany statements. The single-record path (usage.record) is a run of one,
 the batch (``batch``) a run per organization, each in its own transaction, so
 organizations never wait on each other and a failure of one organization's
-transaction fails only its records.
+transaction fails only its records. On PostgreSQL a long run streams its
+writes (``Run.streaming``): the server stores each hundred records while the
+next hundred are decided, and the commit waits for all of them.
 
 What a record does is exactly what usage.record always did: replay of a known
 key (another body: idempotency_key_reused), member and period checks, the
@@ -29,13 +31,16 @@ import orjson
 
 from tariff.engine import TOKEN_CLASSES, UNLIMITED, Decision, InputError, money, periods
 
-from . import caller, idempotency, lean, top_ups
+from . import caller, direct, idempotency, lean, top_ups
 from .errors import Conflict, DatabaseUnavailable, InvalidInput, LedgerError, NotFound
 from .unit_of_work import Books, UnitOfWork
 from .views import TOKEN_COLUMNS, iso
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_BATCH = 1000
+# A long run on PostgreSQL writes every this many records, without waiting
+# (Run.streaming): the server stores one part while the next is decided.
+STREAM_EVERY = 100
 LEVEL_NAMES = ("organization", "seat_type", "individual")
 FIELDS = ("organization", "idempotency_key", "member", "product", "model", "tokens", "occurred_at")
 
@@ -168,6 +173,9 @@ class Run:
         self.notes: list[dict] = []
         self.recorded: list[Outcome] = []
         self.balance_moved = False
+        self.consumed = False  # credits went down since the run began (an automatic top-up may be due)
+        self.pks: list[int] | None = None  # the records' ids, taken ahead when streaming
+        self.held: direct.HeldPipeline | None = None
 
     # -- reading -----------------------------------------------------------------
 
@@ -326,19 +334,57 @@ class Run:
         self.kept[u.idempotency_key] = (digest, outcome)
         return outcome
 
-    def flush(self) -> None:
-        """Write every record taken so far; each recorded outcome gets its id."""
-        consumed = self.balance_moved
+    @contextmanager
+    def streaming(self, count: int):
+        """Writes streamed while ``count`` records are decided, on PostgreSQL: every
+        STREAM_EVERY records ``due`` says so, ``flush(final=False)`` sends them in a
+        pipeline held open, and the server stores them (on its own core) while the
+        next ones are decided; the last flush waits for all. Their ids are taken
+        ahead, in one statement, so no insert waits for one (ids of records not
+        recorded are skipped, as a sequence skips them anyway). Elsewhere, or for a
+        short run: one flush at the end, as before."""
+        if count <= STREAM_EVERY or not direct.pipelines(self.conn):
+            yield
+            return
+        self.pks = lean.new_pks(self.conn, count)
+        self.held = direct.HeldPipeline(self.conn)
+        self.held.open()
+        try:
+            yield
+        except BaseException as exc:
+            self.held.close(exc)
+            raise
+        self.held.close()
+
+    def due(self) -> bool:
+        return self.held is not None and len(self.usage) >= STREAM_EVERY
+
+    def flush(self, final: bool = True) -> None:
+        """Write every record taken so far; each recorded outcome gets its id. ``final``:
+        the run ends here: what was streamed is waited for, and a top-up may buy."""
+        held = self.held is not None and self.held.is_open
+        if held and (final or self.notes):  # notes go through the session: nothing may be pending
+            self.held.close()
+            held = False
+        self.consumed |= self.balance_moved
+        pks = None
+        if self.pks is not None:
+            pks, self.pks = self.pks[:len(self.usage)], self.pks[len(self.usage):]
         pks = lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
-                         self.state.counters, self.balance if self.balance_moved else None)
+                         self.state.counters, self.balance if self.balance_moved else None, pks, held)
         for outcome, pk in zip(self.recorded, pks):
             outcome.pk = pk
             outcome.answer["usage"]["id"] = pk
         self.usage, self.credits, self.notes, self.recorded, self.balance_moved = [], [], [], [], False
-        if consumed and self.state.top_up:  # credits went down: an automatic top-up buys in this transaction
+        if not final:
+            if self.held is not None:
+                self.held.open()
+            return
+        if self.consumed and self.state.top_up:  # credits went down: an automatic top-up buys in this transaction
             bought = top_ups.top_up_if_due(self.uow, self.org.pk)
             if bought is not None:
                 self.balance = bought.balance_after
+        self.consumed = False
 
 
 def _text(value, sort: bool = False) -> str:
@@ -413,12 +459,15 @@ def _batch(books: Books, items: list, render, language, allowed) -> list[Outcome
         try:
             with books.write() as uow:
                 run = Run(uow, org_id, [u for _, u in group])
-                for index, u in group:
-                    try:
-                        outcomes[index] = run.record(u, render, language)
-                    except (LedgerError, InputError) as exc:
-                        outcomes[index] = Outcome("error", error=_named(exc, f"records.{index}."))
-                run.flush()
+                with run.streaming(len(group)):
+                    for index, u in group:
+                        try:
+                            outcomes[index] = run.record(u, render, language)
+                        except (LedgerError, InputError) as exc:
+                            outcomes[index] = Outcome("error", error=_named(exc, f"records.{index}."))
+                        if run.due():
+                            run.flush(final=False)
+                    run.flush()
         except (LedgerError, DatabaseUnavailable) as exc:  # the organization, or its transaction, failed
             for index, _ in group:
                 outcomes[index] = Outcome("error", error=_named(exc, f"records.{index}."))

@@ -235,19 +235,23 @@ def _state(rows) -> State:
 
 
 def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
-          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None) -> list[int]:
+          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None,
+          pks: list[int] | None = None, held: bool = False) -> list[int]:
     """Write what a run of records did; returns the usage records' pks, in order.
-    ``credits`` and ``notes`` name their record by its position (``usage_index``)."""
+    ``credits`` and ``notes`` name their record by its position (``usage_index``).
+    ``pks``: the records' ids taken ahead (``new_pks``); ``held``: a pipeline is held
+    open (direct.HeldPipeline): everything is sent, nothing waited for (no notes then:
+    they go through the session)."""
     if not usage:
         return []
-    if len(usage) == 1:  # one record: one round trip
+    if pks is None and len(usage) == 1:  # one record: one round trip
         [(pk,)] = D_INSERT_ONE.rows(conn, usage[0])
-        pks = [pk]
+        pks, inserted = [pk], True
     else:
-        pks = new_pks(conn, len(usage))
+        pks = pks[:len(usage)] if pks is not None else new_pks(conn, len(usage))
         for row, pk in zip(usage, pks):
             row["pk"] = pk
-        D_INSERT_USAGE.run(conn, usage)
+        inserted = False
     for rows in (credits, notes):
         for row in rows:
             row["usage_record_pk"] = pks[row.pop("usage_index")]
@@ -262,8 +266,10 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
             new.append({"org_pk": org_pk, "period_start": period, "level": level, "subject": subject, **values})
             c.stored = True
         c.changed = False
-    # The rest answers nothing we wait for: on PostgreSQL, one pipeline (one round trip).
-    with direct.pipeline(conn) if direct.pipelines(conn) else nullcontext():
+    # None of it answers anything we wait for: on PostgreSQL, one pipeline (one round trip).
+    with nullcontext() if held or not direct.pipelines(conn) else direct.pipeline(conn):
+        if not inserted:
+            D_INSERT_USAGE.run(conn, usage)
         if credits:
             D_INSERT_CREDIT.run(conn, credits)
         if old:
@@ -272,7 +278,10 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
             D_INSERT_COUNTER.run(conn, new)
         if balance is not None:
             D_UPDATE_BALANCE.run(conn, {"o_pk": org_pk, "balance": balance})
-    insert_notifications(session, notes)
+    if notes:
+        if held:
+            raise RuntimeError("notifications go through the session: close the pipeline first")
+        insert_notifications(session, notes)
     return pks
 
 

@@ -52,6 +52,23 @@ def test_a_usage_that_takes_the_balance_below_the_threshold_buys_in_its_transact
     assert ledger.get_auto_top_up("acme")["bought_this_period"] == "20"
 
 
+def test_a_batch_buys_once_at_its_end_even_when_written_in_parts(acme, monkeypatch):
+    """One transaction per organization: the top-up is decided on the balance the
+    whole run left, also when PostgreSQL streams its writes (ingest.Run.streaming)."""
+    from tariff.storage import ingest
+    monkeypatch.setattr(ingest, "STREAM_EVERY", 2)
+    ledger = acme
+    ledger.set_auto_top_up("acme", actor="pat", below=Decimal("5"), amount=Decimal("20"), monthly_cap=Decimal("50"))
+    out = ledger.record_usage_batch([{"organization": "acme", "idempotency_key": f"b{i}", "member": "ana",
+                                      "product": "chat", "model": OPUS, "tokens": {"input": 400_000}}
+                                     for i in range(4)])  # 2 USD each: 10 -> 2, then 20 bought
+    assert [o.status for o in out] == ["recorded"] * 4
+    assert [o.answer["credit_balance"] for o in out] == ["8", "6", "4", "2"]
+    assert ledger.get_organization("acme")["credit_balance"] == "22"
+    assert entries(ledger)[-2:] == [("consumption", "-2", "2"), ("auto_top_up", "20", "22")]
+    assert len({o.pk for o in out}) == 4 and all(o.pk for o in out)
+
+
 def test_the_cap_bounds_what_is_bought_in_a_period(acme):
     ledger = acme
     ledger.set_auto_top_up("acme", actor="pat", below=Decimal("5"), amount=Decimal("10"),

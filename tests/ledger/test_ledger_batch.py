@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariff.storage import check_ledger
+from tariff.storage import check_ledger, ingest
 
 OPUS = "claude-opus-4-6"   # 5 USD per million input tokens
 HAIKU = "claude-haiku-4-5"  # 1 USD per million input tokens, 5 per million output
@@ -96,9 +96,14 @@ def _strip_ids(answer: dict) -> dict:
     return answer | {"usage": usage and {k: v for k, v in usage.items() if k not in ("id", "idempotency_key")}}
 
 
-def test_a_batch_keeps_the_same_books_as_one_record_at_a_time(ledger, new_org, database):
+@pytest.mark.parametrize("stream_every", [100, 2])
+def test_a_batch_keeps_the_same_books_as_one_record_at_a_time(ledger, new_org, database, monkeypatch,
+                                                               stream_every):
     """Limits (the lowest binds), notifications, counters and credits: record by record
-    in one organization, as one batch in another, the same answers and totals."""
+    in one organization, as one batch in another, the same answers and totals. On
+    PostgreSQL, ``stream_every`` 2 writes the batch in parts sent without waiting
+    (ingest.Run.streaming), a notification among them."""
+    monkeypatch.setattr(ingest, "STREAM_EVERY", stream_every)
     for org in ("one", "many"):
         new_org(org, members=("ana", "ben"))
         ledger.purchase_credits(org, actor="pat", amount=Decimal("40"))

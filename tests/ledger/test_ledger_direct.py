@@ -71,3 +71,21 @@ def test_with_a_cursor_listener_the_same_statements_go_through_sqlalchemy(ledger
         event.remove(database.engine, "before_cursor_execute", keep)
     assert any("FROM organizations" in s and "organizations.id =" in s for s in seen)
     assert any(s.startswith("INSERT INTO usage_records") for s in seen)
+
+
+def test_rows_of_a_batch_are_processed_once_per_value_and_a_float_is_still_refused(database):
+    """row_args runs a column's processor once for a run of equal values (the rows of
+    a batch share their times and period): the same arguments as each row on its own,
+    and a float equal to the Decimal before it meets the Money processor's refusal."""
+    from datetime import datetime, timezone
+    with database.write() as session:
+        conn = session.connection()
+        when = datetime(2026, 4, 1, 12, tzinfo=timezone.utc)
+        rows = [{"org_pk": 1, "kind": "consumption", "amount": Decimal(a), "balance_after": Decimal("1.5"),
+                 "member_pk": 1, "usage_record_pk": None, "idempotency_key": None, "request_hash": None,
+                 "created_at": when} for a in ("-1", "-1.0", "-0.25", "-1")]
+        plan = lean.D_INSERT_CREDIT._plan(conn.dialect, rows[0])
+        args = plan.row_args()
+        assert [args(row) for row in rows] == [plan.args(row) for row in rows]
+        with pytest.raises(TypeError, match="money is Decimal, not float"):
+            args({**rows[0], "balance_after": 1.5})
