@@ -21,6 +21,7 @@ column defaults, escaped bind names, a shape not cached), it goes through
 from __future__ import annotations
 
 import weakref
+from operator import itemgetter
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -49,9 +50,17 @@ class _Plan:
             return self.args
         memos = {name: _Memo(process) for name, process in self.processors}
         if self.positional:
-            order = tuple((name, memos.get(name)) for name in self.names)
-            return lambda row: tuple(value if memo is None or value is None else memo(value)
-                                     for name, memo in order for value in (row[name],))
+            pick = itemgetter(*self.names) if len(self.names) > 1 else lambda row: (row[self.names[0]],)
+            at = tuple((i, memos[name]) for i, name in enumerate(self.names) if name in memos)
+
+            def ordered(row: dict) -> tuple:
+                values = list(pick(row))
+                for i, memo in at:
+                    value = values[i]
+                    if value is not None:
+                        values[i] = memo(value)
+                return tuple(values)
+            return ordered
         processed = tuple(memos.items())
 
         def named(row: dict) -> dict:

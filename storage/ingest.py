@@ -55,6 +55,7 @@ class Usage:
     tokens: dict
     occurred_at: datetime | None = None
     organization: str | None = None
+    counts: dict[str, int] | None = None  # token_counts(tokens), once checked
 
 
 @dataclass
@@ -84,12 +85,12 @@ def parse(raw, prefix: str = "") -> Usage:
         elif type(value) is not str or not 1 <= len(value) <= (255 if name == "idempotency_key" else 200):
             errors[f"{prefix}{name}"] = ["text, 1 to 255 characters" if name == "idempotency_key"
                                          else "text, 1 to 200 characters"]
-    tokens = raw.get("tokens")
+    tokens, counts = raw.get("tokens"), None
     if tokens is None:
         errors[f"{prefix}tokens"] = ["required"]
     else:
         try:
-            token_counts(tokens)
+            counts = token_counts(tokens)
         except InvalidInput as exc:
             errors.update({f"{prefix}{path}": messages for path, messages in exc.errors.items()})
     when = raw.get("occurred_at")
@@ -101,7 +102,7 @@ def parse(raw, prefix: str = "") -> Usage:
     if errors:
         raise InvalidInput("the usage record is not valid", errors=errors)
     return Usage(raw["idempotency_key"], raw["member"], raw["product"], raw["model"], tokens, when,
-                 raw["organization"])
+                 raw["organization"], counts)
 
 
 def _timestamp(text) -> datetime:
@@ -173,6 +174,7 @@ class Run:
         self.notes: list[dict] = []
         self.recorded: list[Outcome] = []
         self.balance_moved = False
+        self.texts: dict[date | datetime, str] = {uow.now: iso(uow.now)}  # iso() of the times and periods met
         self.consumed = False  # credits went down since the run began (an automatic top-up may be due)
         self.pks: list[int] | None = None  # the records' ids, taken ahead when streaming
         self.held: direct.HeldPipeline | None = None
@@ -227,6 +229,12 @@ class Run:
         out["member"] = member
         return out
 
+    def iso(self, value: date | datetime) -> str:
+        text = self.texts.get(value)
+        if text is None:
+            text = self.texts[value] = iso(value)
+        return text
+
     def credit_balance(self) -> str | None:
         return money.fmt(self.balance) if self.prepaid else None
 
@@ -239,7 +247,7 @@ class Run:
         if not u.idempotency_key or len(u.idempotency_key) > 255:
             raise InvalidInput.field("idempotency_key", "1 to 255 characters")
         when = when_of(u.occurred_at, uow.now)
-        counts = token_counts(u.tokens)
+        counts = u.counts or token_counts(u.tokens)
         digest = _digest(u, counts, when)
         replay = self._replay(u.idempotency_key, digest)
         if replay is not None:
@@ -312,9 +320,9 @@ class Run:
             seen = self.state.notified.get((period, level, subject), 0)
             self.state.notified[(period, level, subject)] = max(seen, note["threshold_pct"])
         view = {"id": None, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
-                "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": iso(when),
-                "period_start": iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
-                "included": money.fmt(included), "recorded_at": iso(self.uow.now), "key_id": self.key_id,
+                "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": self.iso(when),
+                "period_start": self.iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
+                "included": money.fmt(included), "recorded_at": self.iso(self.uow.now), "key_id": self.key_id,
                 "key_name": self.key_name}
         answer = {"outcome": decision.outcome, "recorded": True, "usage": view, "decision": render(decision),
                   "credit_balance": self.credit_balance(),

@@ -118,8 +118,8 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
         if not idempotency_key or len(idempotency_key) > 255:
             raise InvalidInput.field("idempotency_key", "1 to 255 characters")
         ingest.when_of(occurred_at, uow.now)
-        ingest.token_counts(tokens)
-        u = ingest.Usage(idempotency_key, member, product, model, tokens, occurred_at)
+        counts = ingest.token_counts(tokens)
+        u = ingest.Usage(idempotency_key, member, product, model, tokens, occurred_at, counts=counts)
         run = ingest.Run(uow, org_id, [u])
         out = run.record(u, render_decision, language)
         run.flush()

@@ -91,6 +91,14 @@ def test_fmt_round_trips_exactly(amount):
     assert D(text) == amount
 
 
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_fmt_is_the_exact_plain_text_whatever_the_exponent(amount):
+    text = fmt(amount)
+    assert "E" not in text and D(text) == amount
+    assert text == "0" or not ("." in text and text.endswith("0"))  # no trailing zeros
+    assert text == "0" or text.lstrip("-")[0] != "0" or text.lstrip("-").startswith("0.")
+
+
 @pytest.mark.parametrize("amount, line", [
     ("0.005", "0.01"),       # half goes up
     ("0.0049999999", "0.00"),
