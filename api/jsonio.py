@@ -38,9 +38,10 @@ def dumps(value) -> str:
 
 
 def json_response(body, status: int = 200, headers: dict | None = None, lang: str | None = None) -> Response:
-    """``body`` as an application/json response; ``lang``: its Content-Language
-    (the language of the end-user messages in it)."""
-    response = current_app.response_class(dumps(body), status=status, content_type="application/json")
+    """``body`` as an application/json response (bytes: JSON already); ``lang``: its
+    Content-Language (the language of the end-user messages in it)."""
+    response = current_app.response_class(body if isinstance(body, bytes) else dumps(body), status=status,
+                                          content_type="application/json")
     if lang:
         response.headers["Content-Language"] = lang
     for name, value in (headers or {}).items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -69,6 +70,7 @@ class Outcome:
     decision: Decision | None = None
     error: Exception | None = None
     pk: int | None = None
+    body: bytes | None = None  # a recorded answer as JSON, the very text kept with the record
 
 
 # -- form -----------------------------------------------------------------------
@@ -160,9 +162,11 @@ class Run:
         self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
         self.conn = uow.session.connection()  # taken once: each session.connection() costs
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
-        self.org, self.state = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),
-                                         sorted({r.idempotency_key for r in records if r.idempotency_key}),
-                                         sorted({periods.period_start(d) for d in days}))
+        self.count = len(records)
+        self.org, self.state, pks = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),
+                                              sorted({r.idempotency_key for r in records if r.idempotency_key}),
+                                              sorted({periods.period_start(d) for d in days}),
+                                              ahead=self.count if lock else 0)
         if self.org is None:
             raise NotFound(f"no organization {org_id!r}", "organization_not_found")
         self.plan = uow.plan(self.org)
@@ -172,11 +176,12 @@ class Run:
         self.usage: list[dict] = []
         self.credits: list[dict] = []
         self.notes: list[dict] = []
-        self.recorded: list[Outcome] = []
         self.balance_moved = False
         self.texts: dict[date | datetime, str] = {uow.now: iso(uow.now)}  # iso() of the times and periods met
         self.consumed = False  # credits went down since the run began (an automatic top-up may be due)
-        self.pks: list[int] | None = None  # the records' ids, taken ahead when streaming
+        # ids for the run's records (each takes one at most), taken ahead: with the reads on
+        # PostgreSQL, else at the first record recorded (new_pks)
+        self.pks: deque[int] | None = None if pks is None else deque(pks)
         self.held: direct.HeldPipeline | None = None
 
     # -- reading -----------------------------------------------------------------
@@ -235,6 +240,11 @@ class Run:
             text = self.texts[value] = iso(value)
         return text
 
+    def take_pk(self) -> int:
+        if self.pks is None:
+            self.pks = deque(lean.new_pks(self.conn, self.count))
+        return self.pks.popleft()
+
     def credit_balance(self) -> str | None:
         return money.fmt(self.balance) if self.prepaid else None
 
@@ -292,7 +302,7 @@ class Run:
     def _apply(self, u: Usage, who: lean.MemberRow, when: datetime, period: date, counts: dict, digest: str,
                decision: Decision, render, language) -> Outcome:
         cost, billed, included = decision.total, money.ZERO, money.ZERO
-        counted, index = False, len(self.usage)
+        counted, pk = False, self.take_pk()
         keys = self.keys(who)
         for change in decision.changes:
             if change["change"] == "record_usage":
@@ -302,7 +312,7 @@ class Run:
                 self.balance -= change["amount"]
                 self.balance_moved = True
                 self.credits.append({"org_pk": self.org.pk, "kind": "consumption", "amount": -change["amount"],
-                                     "balance_after": self.balance, "member_pk": who.pk, "usage_index": index,
+                                     "balance_after": self.balance, "member_pk": who.pk, "usage_record_pk": pk,
                                      "idempotency_key": None, "request_hash": None, "created_at": self.uow.now})
         if counted:
             for key in keys.values():
@@ -316,10 +326,10 @@ class Run:
             subject = keys[level][1]
             self.notes.append({"org_pk": self.org.pk, "period_start": period, "level": level, "subject": subject,
                                "threshold_pct": note["threshold_pct"], "spend": note["spend"], "limit": note["limit"],
-                               "member_pk": who.pk, "usage_index": index, "created_at": self.uow.now})
+                               "member_pk": who.pk, "usage_record_pk": pk, "created_at": self.uow.now})
             seen = self.state.notified.get((period, level, subject), 0)
             self.state.notified[(period, level, subject)] = max(seen, note["threshold_pct"])
-        view = {"id": None, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
+        view = {"id": pk, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
                 "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": self.iso(when),
                 "period_start": self.iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
                 "included": money.fmt(included), "recorded_at": self.iso(self.uow.now), "key_id": self.key_id,
@@ -328,17 +338,17 @@ class Run:
                   "credit_balance": self.credit_balance(),
                   "month_to_date": {level: money.fmt(self.counter(period, keys[level]).spend)
                                     for level in ("organization", "individual")}, "replayed": False}
-        # Kept as given, before the record has its id (a replay adds it, as usage.record always did).
-        response = _text({"answer": answer, "language": language})  # read back whole: no order needed
-        self.usage.append({"org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
+        # Encoded once: kept as given (a replay reads it back whole: no order needed), and sent as is.
+        body = _encoded(answer)
+        response = f'{{"answer":{body.decode()},"language":{json.dumps(language)}}}'
+        self.usage.append({"pk": pk, "org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
                            "request_hash": digest, "period_start": period, "occurred_at": when,
                            "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
                            "model": u.model, "cost": cost, "billed": billed, "included": included,
                            "request": _text(decision.request, sort=True), "response": response,
                            "key_id": self.key_id, "key_name": self.key_name,
                            **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
-        outcome = Outcome("recorded", answer, language, decision)
-        self.recorded.append(outcome)
+        outcome = Outcome("recorded", answer, language, decision, pk=pk, body=body)
         self.kept[u.idempotency_key] = (digest, outcome)
         return outcome
 
@@ -354,7 +364,8 @@ class Run:
         if count <= STREAM_EVERY or not direct.pipelines(self.conn):
             yield
             return
-        self.pks = lean.new_pks(self.conn, count)
+        if self.pks is None:
+            self.pks = deque(lean.new_pks(self.conn, self.count))
         self.held = direct.HeldPipeline(self.conn)
         self.held.open()
         try:
@@ -368,22 +379,16 @@ class Run:
         return self.held is not None and len(self.usage) >= STREAM_EVERY
 
     def flush(self, final: bool = True) -> None:
-        """Write every record taken so far; each recorded outcome gets its id. ``final``:
+        """Write every record taken so far. ``final``:
         the run ends here: what was streamed is waited for, and a top-up may buy."""
         held = self.held is not None and self.held.is_open
         if held and (final or self.notes):  # notes go through the session: nothing may be pending
             self.held.close()
             held = False
         self.consumed |= self.balance_moved
-        pks = None
-        if self.pks is not None:
-            pks, self.pks = self.pks[:len(self.usage)], self.pks[len(self.usage):]
-        pks = lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
-                         self.state.counters, self.balance if self.balance_moved else None, pks, held)
-        for outcome, pk in zip(self.recorded, pks):
-            outcome.pk = pk
-            outcome.answer["usage"]["id"] = pk
-        self.usage, self.credits, self.notes, self.recorded, self.balance_moved = [], [], [], [], False
+        lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
+                   self.state.counters, self.balance if self.balance_moved else None, held)
+        self.usage, self.credits, self.notes, self.balance_moved = [], [], [], False
         if not final:
             if self.held is not None:
                 self.held.open()
@@ -393,6 +398,14 @@ class Run:
             if bought is not None:
                 self.balance = bought.balance_after
         self.consumed = False
+
+
+def _encoded(answer: dict) -> bytes:
+    """A recorded answer as the JSON sent and kept (``_text``'s rules)."""
+    try:
+        return orjson.dumps(answer, default=_plain, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(answer, default=_plain).encode()
 
 
 def _text(value, sort: bool = False) -> str:

@@ -86,15 +86,16 @@ STATE = union_all(
     select(*_row("t", number=TOP.c.pk)).where(TOP.c.org_pk == _ORG_PK),
 )
 
-# The usage records' ids are taken before they are written, so that every
-# insert is a plain executemany (one big INSERT ... RETURNING cost psycopg
-# more to parse than the database to run): from the table's sequence on
-# PostgreSQL; on SQLite, under its write lock, after the highest.
+# The usage records' ids are taken before they are written: the answer kept with
+# a record (and sent back) carries its id, encoded once (ingest.Run._apply); every
+# insert is a plain executemany (one big INSERT ... RETURNING cost psycopg more to
+# parse than the database to run), and on PostgreSQL a single record's id comes in
+# the pipeline of its reads. From the table's sequence on PostgreSQL; on SQLite,
+# under its write lock, after the highest.
 NEXT_PKS = select(func.nextval(func.pg_get_serial_sequence("usage_records", "pk"))) \
     .select_from(func.generate_series(1, bindparam("n", type_=Integer)))
 LAST_PK = select(func.max(USE.c.pk))
 INSERT_USAGE = insert(USE)
-INSERT_ONE = insert(USE).returning(USE.c.pk)
 INSERT_CREDIT = insert(CRED)
 INSERT_COUNTER = insert(CNT)
 UPDATE_COUNTER = update(CNT).where(CNT.c.org_pk == bindparam("o_pk"), CNT.c.period_start == bindparam("o_period"),
@@ -113,7 +114,7 @@ _CREDIT_KEYS = ("org_pk", "kind", "amount", "balance_after", "member_pk", "usage
 _COUNTER_KEYS = ("org_pk", "period_start", "level", "subject", "spend", "included", "records")
 D_LOCK_ORG, D_READ_ORG = direct.Statement(LOCK_ORG), direct.Statement(READ_ORG)
 D_STATE = direct.Statement(STATE, expanding=("ids", "keys", "periods"))
-D_INSERT_ONE = direct.Statement(INSERT_ONE, columns=_USAGE_KEYS)
+D_NEXT_PKS, D_LAST_PK = direct.Statement(NEXT_PKS), direct.Statement(LAST_PK)
 D_INSERT_USAGE = direct.Statement(INSERT_USAGE, columns=("pk", *_USAGE_KEYS))
 D_INSERT_CREDIT = direct.Statement(INSERT_CREDIT, columns=_CREDIT_KEYS)
 D_INSERT_COUNTER = direct.Statement(INSERT_COUNTER, columns=_COUNTER_KEYS)
@@ -179,12 +180,13 @@ _PKS: dict[str, dict[str, int]] = {}
 _PKS_KEPT = 10_000
 
 
-def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str],
-         periods: list[date]) -> tuple[OrgRow | None, State | None]:
+def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], periods: list[date],
+         ahead: int = 0) -> tuple[OrgRow | None, State | None, list[int] | None]:
     """The organization (locked: ``lock``) and its state, in two statements. On PostgreSQL
     both go in one pipeline when its pk is known: the state's statement runs after the
     lock is granted (READ COMMITTED: its own snapshot, then), so it sees every commit
-    before ours, as when sent on its own."""
+    before ours, as when sent on its own. ``ahead``: that many usage record ids taken
+    in the same pipeline (``new_pks``), else None."""
     known = _PKS.setdefault(str(conn.engine.url), {})
     guess = known.get(org_id)
     params = None if guess is None else _state_params(guess, members, keys, periods)
@@ -192,20 +194,21 @@ def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str],
         with direct.pipeline(conn):
             first = (D_LOCK_ORG if lock else D_READ_ORG).send(conn, {"org": org_id})
             then = D_STATE.send(conn, params)
-            row, rows = first.first(), then.rows()
+            ids = D_NEXT_PKS.send(conn, {"n": ahead}) if ahead else None
+            row, rows, pks = first.first(), then.rows(), ids and [pk for (pk,) in ids.rows()]
         if row is None:
-            return None, None
+            return None, None, None
         org = OrgRow(*row)
         if org.pk == guess:
-            return org, _state(rows)
+            return org, _state(rows), pks
     else:
         org = org_row(conn, org_id, lock)
         if org is None:
-            return None, None
+            return None, None, None
     if len(known) >= _PKS_KEPT:
         known.clear()
     known[org_id] = org.pk
-    return org, state(conn, org.pk, members, keys, periods)
+    return org, state(conn, org.pk, members, keys, periods), None
 
 
 def _state_params(org_pk: int, members: list[str], keys: list[str], periods: list[date]) -> dict:
@@ -235,26 +238,13 @@ def _state(rows) -> State:
 
 
 def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
-          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None,
-          pks: list[int] | None = None, held: bool = False) -> list[int]:
-    """Write what a run of records did; returns the usage records' pks, in order.
-    ``credits`` and ``notes`` name their record by its position (``usage_index``).
-    ``pks``: the records' ids taken ahead (``new_pks``); ``held``: a pipeline is held
-    open (direct.HeldPipeline): everything is sent, nothing waited for (no notes then:
-    they go through the session)."""
+          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None, held: bool = False) -> None:
+    """Write what a run of records did: ``usage`` rows carry their ids (taken ahead:
+    ``new_pks``), ``credits`` and ``notes`` the id of their record. ``held``: a pipeline
+    is held open (direct.HeldPipeline): everything is sent, nothing waited for (no notes
+    then: they go through the session)."""
     if not usage:
-        return []
-    if pks is None and len(usage) == 1:  # one record: one round trip
-        [(pk,)] = D_INSERT_ONE.rows(conn, usage[0])
-        pks, inserted = [pk], True
-    else:
-        pks = pks[:len(usage)] if pks is not None else new_pks(conn, len(usage))
-        for row, pk in zip(usage, pks):
-            row["pk"] = pk
-        inserted = False
-    for rows in (credits, notes):
-        for row in rows:
-            row["usage_record_pk"] = pks[row.pop("usage_index")]
+        return
     new, old = [], []
     for (period, level, subject), c in counters.items():
         if not c.changed:
@@ -268,8 +258,7 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
         c.changed = False
     # None of it answers anything we wait for: on PostgreSQL, one pipeline (one round trip).
     with nullcontext() if held or not direct.pipelines(conn) else direct.pipeline(conn):
-        if not inserted:
-            D_INSERT_USAGE.run(conn, usage)
+        D_INSERT_USAGE.run(conn, usage if len(usage) > 1 else usage[0])
         if credits:
             D_INSERT_CREDIT.run(conn, credits)
         if old:
@@ -282,14 +271,14 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
         if held:
             raise RuntimeError("notifications go through the session: close the pipeline first")
         insert_notifications(session, notes)
-    return pks
 
 
 def new_pks(conn, count: int) -> list[int]:
+    """``count`` ids for usage records about to be written in this transaction."""
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(NEXT_PKS, {"n": count}).scalars())
-    last = conn.execute(LAST_PK).scalar() or 0
-    return list(range(last + 1, last + 1 + count))
+        return [pk for (pk,) in D_NEXT_PKS.rows(conn, {"n": count})]
+    (last,) = D_LAST_PK.first(conn, {})
+    return list(range((last or 0) + 1, (last or 0) + 1 + count))
 
 
 def insert_notifications(session, rows: list[dict]) -> None:

@@ -79,6 +79,7 @@ class UsageResult:
     replayed: bool = False
     answer: dict | None = None
     language: str | None = None
+    body: bytes | None = None  # a recorded answer as JSON: the very text kept with it (ingest.Run._apply)
 
     @property
     def outcome(self) -> str:
@@ -130,7 +131,7 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
                                language=language)
         answer = out.answer
         return UsageResult(True, out.decision, dict(answer["usage"]), answer["credit_balance"],
-                           answer["month_to_date"], answer=answer, language=language)
+                           answer["month_to_date"], answer=answer, language=language, body=out.body)
 
 
 def list_records(books: Books, org_id: str, *, member: str | None = None, period: date | None = None,

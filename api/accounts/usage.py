@@ -54,6 +54,8 @@ def record_usage(body, org_id, idempotency_key):
     lang = request_language()
     result = ledger().record_usage(org_id, idempotency_key=idempotency_key, language=lang,
                                    render_decision=lambda decision: decision_json(decision, lang), **body)
+    if result.body is not None:  # just recorded: the JSON kept with the record, encoded once
+        return json_response(result.body, 201, lang=result.language or lang)
     # The answer as first given (a retry gets it back, in its language), with whether this is that retry.
     return json_response(result.answer | {"replayed": result.replayed}, 201 if result.recorded else 200,
                          headers={"Idempotent-Replayed": "true"} if result.replayed else None,

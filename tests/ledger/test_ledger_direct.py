@@ -46,14 +46,15 @@ def test_a_driver_error_comes_out_as_sqlalchemys(ledger, new_org, database):
             org = lean.org_row(conn, "acme", lock=True)
             state = lean.state(conn, org.pk, ["ana"], ["one"], [])
             _pk, digest, response = state.keys["one"]
-            row = {"org_pk": org.pk, "member_pk": state.members["ana"].pk, "idempotency_key": "one",
+            row = {"pk": lean.new_pks(conn, 1)[0], "org_pk": org.pk, "member_pk": state.members["ana"].pk,
+                   "idempotency_key": "one",
                    "request_hash": digest,
                    "period_start": date(2026, 4, 1), "occurred_at": ledger.books.now(),
                    "recorded_at": ledger.books.now(), "seat_type": "enterprise", "product": "chat",
                    "model": "m", "cost": Decimal(0), "billed": Decimal(0), "included": Decimal(0),
                    "request": "{}", "response": response, "key_id": None, "key_name": None,
                    **{c: 0 for c in lean.TOKEN_COLUMNS.values()}}
-            lean.D_INSERT_ONE.rows(conn, row)  # the same key again: the unique key refuses it
+            lean.D_INSERT_USAGE.run(conn, row)  # the same key again: the unique key refuses it
 
 
 def test_with_a_cursor_listener_the_same_statements_go_through_sqlalchemy(ledger, new_org, database):

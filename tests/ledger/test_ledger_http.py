@@ -150,6 +150,27 @@ def test_usage_record_replay_block_and_summary(client, acme):
     assert [u["idempotency_key"] for u in client.get(f"{acme}/usage?member=ana").get_json()["items"]] == ["u1", "u2"]
 
 
+def test_a_recorded_usage_is_sent_as_the_very_json_kept_with_it(client, acme, migrated_url):
+    """Encoded once (issue 10): the 201's body is the answer kept for replays, its id in it,
+    in the language it was given in; the replay reads it back."""
+    import json
+
+    from sqlalchemy import create_engine, text
+    client.post(f"{acme}/credits/purchases", json={"actor": "pat", "amount": "8"})
+    first = usage(client, "once", **{"Accept-Language": "fr"})
+    assert first.status_code == 201 and first.headers["Content-Language"] == "fr"
+    engine = create_engine(migrated_url)
+    try:
+        with engine.connect() as conn:
+            pk, kept = conn.execute(text("SELECT pk, response FROM usage_records WHERE idempotency_key = 'once'")).one()
+    finally:
+        engine.dispose()
+    assert kept == '{"answer":' + first.get_data(as_text=True) + ',"language":"fr"}'
+    assert first.get_json()["usage"]["id"] == pk and json.loads(kept)["answer"]["replayed"] is False
+    replay = usage(client, "once")
+    assert replay.get_json() == first.get_json() | {"replayed": True} and replay.headers["Content-Language"] == "fr"
+
+
 def test_usage_needs_its_key_and_valid_tokens(client, acme):
     no_key = client.post("/v1/organizations/acme/usage", json={"member": "ana", "product": "chat",
                                                                "model": "claude-opus-4-6", "tokens": {"input": 1}})
