@@ -163,12 +163,21 @@ class Run:
         self.conn = uow.session.connection()  # taken once: each session.connection() costs
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.count = len(records)
-        self.org, self.state, pks = lean.read(self.conn, org_id, lock, sorted({r.member for r in records}),
-                                              sorted({r.idempotency_key for r in records if r.idempotency_key}),
-                                              sorted({periods.period_start(d) for d in days}),
-                                              ahead=self.count if lock else 0)
-        if self.org is None:
-            raise NotFound(f"no organization {org_id!r}", "organization_not_found")
+        # One record on PostgreSQL: the pipeline of its reads stays open for its writes, so
+        # that reads, writes and commit take three round trips (closed by ``writing``).
+        held = direct.HeldPipeline(self.conn) if lock and self.count == 1 else None
+        try:
+            self.org, self.state, pks = lean.read(
+                self.conn, org_id, lock, sorted({r.member for r in records}),
+                sorted({r.idempotency_key for r in records if r.idempotency_key}),
+                sorted({periods.period_start(d) for d in days}), ahead=self.count if lock else 0, held=held)
+            if self.org is None:
+                raise NotFound(f"no organization {org_id!r}", "organization_not_found")
+        except BaseException as exc:
+            if held is not None:
+                held.close(exc)
+            raise
+        self.held: direct.HeldPipeline | None = held if held is not None and held.is_open else None
         self.plan = uow.plan(self.org)
         self.prepaid = self.org.channel in self.plan.prepaid_credits
         self.balance = self.org.credit_balance
@@ -182,7 +191,6 @@ class Run:
         # ids for the run's records (each takes one at most), taken ahead: with the reads on
         # PostgreSQL, else at the first record recorded (new_pks)
         self.pks: deque[int] | None = None if pks is None else deque(pks)
-        self.held: direct.HeldPipeline | None = None
 
     # -- reading -----------------------------------------------------------------
 
@@ -353,27 +361,28 @@ class Run:
         return outcome
 
     @contextmanager
-    def streaming(self, count: int):
-        """Writes streamed while ``count`` records are decided, on PostgreSQL: every
-        STREAM_EVERY records ``due`` says so, ``flush(final=False)`` sends them in a
-        pipeline held open, and the server stores them (on its own core) while the
-        next ones are decided; the last flush waits for all. Their ids are taken
-        ahead, in one statement, so no insert waits for one (ids of records not
-        recorded are skipped, as a sequence skips them anyway). Elsewhere, or for a
-        short run: one flush at the end, as before."""
-        if count <= STREAM_EVERY or not direct.pipelines(self.conn):
-            yield
-            return
-        if self.pks is None:
-            self.pks = deque(lean.new_pks(self.conn, self.count))
-        self.held = direct.HeldPipeline(self.conn)
-        self.held.open()
+    def writing(self, count: int = 1):
+        """Around deciding and flushing the run's ``count`` records: a pipeline the run
+        holds (PostgreSQL) is closed on the way out, error or not. A long run streams
+        its writes: every STREAM_EVERY records ``due`` says so, ``flush(final=False)``
+        sends them in a pipeline held open, and the server stores them (on its own core)
+        while the next ones are decided; the last flush waits for all. The ids are taken
+        ahead, in one statement, so no insert waits for one (ids of records not recorded
+        are skipped, as a sequence skips them anyway). Elsewhere, or for a short run:
+        one flush at the end."""
+        if self.held is None and count > STREAM_EVERY and direct.pipelines(self.conn):
+            if self.pks is None:
+                self.pks = deque(lean.new_pks(self.conn, self.count))
+            self.held = direct.HeldPipeline(self.conn)
+            self.held.open()
         try:
             yield
         except BaseException as exc:
-            self.held.close(exc)
+            if self.held is not None:
+                self.held.close(exc)
             raise
-        self.held.close()
+        if self.held is not None:
+            self.held.close()
 
     def due(self) -> bool:
         return self.held is not None and len(self.usage) >= STREAM_EVERY
@@ -382,14 +391,17 @@ class Run:
         """Write every record taken so far. ``final``:
         the run ends here: what was streamed is waited for, and a top-up may buy."""
         held = self.held is not None and self.held.is_open
-        if held and (final or self.notes):  # notes go through the session: nothing may be pending
+        if held and self.notes:  # notes go through the session: nothing may be pending
             self.held.close()
             held = False
         self.consumed |= self.balance_moved
         lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
                    self.state.counters, self.balance if self.balance_moved else None, held)
         self.usage, self.credits, self.notes, self.balance_moved = [], [], [], False
-        if not final:
+        if final:
+            if self.held is not None:
+                self.held.close()  # waits for everything sent: its errors are raised here
+        else:
             if self.held is not None:
                 self.held.open()
             return
@@ -480,7 +492,7 @@ def _batch(books: Books, items: list, render, language, allowed) -> list[Outcome
         try:
             with books.write() as uow:
                 run = Run(uow, org_id, [u for _, u in group])
-                with run.streaming(len(group)):
+                with run.writing(len(group)):
                     for index, u in group:
                         try:
                             outcomes[index] = run.record(u, render, language)

@@ -181,17 +181,21 @@ _PKS_KEPT = 10_000
 
 
 def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], periods: list[date],
-         ahead: int = 0) -> tuple[OrgRow | None, State | None, list[int] | None]:
+         ahead: int = 0, held: direct.HeldPipeline | None = None
+         ) -> tuple[OrgRow | None, State | None, list[int] | None]:
     """The organization (locked: ``lock``) and its state, in two statements. On PostgreSQL
     both go in one pipeline when its pk is known: the state's statement runs after the
     lock is granted (READ COMMITTED: its own snapshot, then), so it sees every commit
     before ours, as when sent on its own. ``ahead``: that many usage record ids taken
-    in the same pipeline (``new_pks``), else None."""
+    in the same pipeline (``new_pks``), else None. ``held``: that pipeline is opened
+    and left open for the writes (the caller closes it), when the reads took it."""
     known = _PKS.setdefault(str(conn.engine.url), {})
     guess = known.get(org_id)
     params = None if guess is None else _state_params(guess, members, keys, periods)
     if params is not None and direct.pipelines(conn) and D_STATE.direct(conn, params):  # a batch's long lists: no
-        with direct.pipeline(conn):
+        if held is not None:
+            held.open()
+        with direct.pipeline(conn) if held is None else nullcontext():
             first = (D_LOCK_ORG if lock else D_READ_ORG).send(conn, {"org": org_id})
             then = D_STATE.send(conn, params)
             ids = D_NEXT_PKS.send(conn, {"n": ahead}) if ahead else None
@@ -201,6 +205,8 @@ def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], per
         org = OrgRow(*row)
         if org.pk == guess:
             return org, _state(rows), pks
+        if held is not None:
+            held.close()  # read again, on its own
     else:
         org = org_row(conn, org_id, lock)
         if org is None:

@@ -122,8 +122,9 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
         counts = ingest.token_counts(tokens)
         u = ingest.Usage(idempotency_key, member, product, model, tokens, occurred_at, counts=counts)
         run = ingest.Run(uow, org_id, [u])
-        out = run.record(u, render_decision, language)
-        run.flush()
+        with run.writing():
+            out = run.record(u, render_decision, language)
+            run.flush()
         if out.status == "replayed":
             return UsageResult(True, replayed=True, answer=out.answer, language=out.language)
         if out.status == "blocked":
