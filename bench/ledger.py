@@ -13,7 +13,7 @@ Per database:
   ``sql_batched_per_s``: the same in transactions of 1,000 (one key lookup,
   one executemany insert, one counter update).
 - ``engine_decisions_per_s``: ``Evaluator.decide`` alone on the very requests
-  the ledger built for the single-record run.
+  the ledger built for each batch, run after that batch (the two take turns).
 - ``single``: ``Ledger.record_usage``, one record per transaction, in-process;
   baseline the plain-SQL per-record rate, measured in blocks that alternate
   with tariff's (``BLOCKS``), so both meet the same disk. Target ratio 0.3
@@ -32,7 +32,8 @@ Per database:
 
 SQLite runs with WAL and synchronous=FULL, as the service does by default.
 PostgreSQL: ``--postgres URL``, else TARIFF_BENCH_DATABASE_URL, else
-TARIFF_TEST_DATABASE_URL; a private schema is created and dropped.
+TARIFF_TEST_DATABASE_URL; a private schema is created, analyzed after the
+warm-up (``analyze``), and dropped.
 """
 from __future__ import annotations
 
