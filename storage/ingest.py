@@ -9,7 +9,7 @@ executemany statements. The single-record path (usage.record) is a run of one,
 the batch (``batch``) a run per organization, each in its own transaction, so
 organizations never wait on each other and a failure of one organization's
 transaction fails only its records. On PostgreSQL a long run streams its
-writes (``Run.streaming``): the server stores each hundred records while the
+writes (``Run.writing``): the server stores each hundred records while the
 next hundred are decided, and the commit waits for all of them.
 
 What a record does is exactly what usage.record always did: replay of a known
@@ -40,7 +40,7 @@ from .views import TOKEN_COLUMNS, iso
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_BATCH = 1000
 # A long run on PostgreSQL writes every this many records, without waiting
-# (Run.streaming): the server stores one part while the next is decided.
+# (Run.writing): the server stores one part while the next is decided.
 STREAM_EVERY = 100
 LEVEL_NAMES = ("organization", "seat_type", "individual")
 FIELDS = ("organization", "idempotency_key", "member", "product", "model", "tokens", "occurred_at")
@@ -164,7 +164,7 @@ class Run:
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.count = len(records)
         # One record on PostgreSQL: the pipeline of its reads stays open for its writes, so
-        # that reads, writes and commit take three round trips (closed by ``writing``).
+        # the reads take one round trip and the writes one more (closed by ``writing``).
         held = direct.HeldPipeline(self.conn) if lock and self.count == 1 else None
         try:
             self.org, self.state, pks = lean.read(

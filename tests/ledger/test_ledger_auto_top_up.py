@@ -54,7 +54,7 @@ def test_a_usage_that_takes_the_balance_below_the_threshold_buys_in_its_transact
 
 def test_a_batch_buys_once_at_its_end_even_when_written_in_parts(acme, monkeypatch):
     """One transaction per organization: the top-up is decided on the balance the
-    whole run left, also when PostgreSQL streams its writes (ingest.Run.streaming)."""
+    whole run left, also when PostgreSQL streams its writes (ingest.Run.writing)."""
     from tariff.storage import ingest
     monkeypatch.setattr(ingest, "STREAM_EVERY", 2)
     ledger = acme

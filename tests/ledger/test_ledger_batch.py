@@ -102,7 +102,7 @@ def test_a_batch_keeps_the_same_books_as_one_record_at_a_time(ledger, new_org, d
     """Limits (the lowest binds), notifications, counters and credits: record by record
     in one organization, as one batch in another, the same answers and totals. On
     PostgreSQL, ``stream_every`` 2 writes the batch in parts sent without waiting
-    (ingest.Run.streaming), a notification among them."""
+    (ingest.Run.writing), a notification among them."""
     monkeypatch.setattr(ingest, "STREAM_EVERY", stream_every)
     for org in ("one", "many"):
         new_org(org, members=("ana", "ben"))
