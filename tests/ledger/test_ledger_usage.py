@@ -200,6 +200,29 @@ def test_bad_usage_names_its_field_and_keeps_nothing(ledger, new_org):
     assert ledger.list_usage("acme")["items"] == []
 
 
+def test_a_refused_record_leaves_its_connection_ready_for_the_next(ledger, new_org, database):
+    """On PostgreSQL a single record holds the pipeline of its reads open for its writes
+    (ingest.Run.writing): a record refused in between (after the reads, or by the engine)
+    gives its connection back to the pool out of pipeline mode (one test, one connection)."""
+    new_org(plan="enterprise_sales_assisted", members=("ana",))
+    assert record(ledger, "first").recorded  # the organization's pk is known now: the pipelined reads
+    refusals = [({"model": "claude-imaginary-9"}, InputError), ({"member": "zoe"}, NotFound),
+                ({"product": "spreadsheets"}, InputError), ({"org": "nowhere"}, NotFound)]
+    for i, (bad, error) in enumerate(refusals):
+        with pytest.raises(error) as refused:  # kept: its traceback keeps the run alive, as a caller may
+            record(ledger, f"bad{i}", **bad)
+        if database.dialect == "postgresql":
+            import psycopg
+            raw = database.engine.raw_connection()
+            try:
+                assert raw.driver_connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF, refused
+            finally:
+                raw.close()
+        assert record(ledger, f"after{i}").recorded
+    assert [u["idempotency_key"] for u in ledger.list_usage("acme")["items"]] == \
+        ["first", "after0", "after1", "after2", "after3"]
+
+
 def test_summary_m1(ledger, new_org):
     new_org(members=("ana", "ben"))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
