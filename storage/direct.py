@@ -21,8 +21,8 @@ column defaults, escaped bind names, a shape not cached), it goes through
 from __future__ import annotations
 
 import weakref
-from operator import itemgetter
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Iterator
 
 from sqlalchemy.exc import DBAPIError
