@@ -248,10 +248,14 @@ class Run:
             text = self.texts[value] = iso(value)
         return text
 
-    def take_pk(self) -> int:
+    def reserve_pks(self) -> deque[int]:
+        """Ids for every record of the run (each takes one at most), unless taken with the reads."""
         if self.pks is None:
             self.pks = deque(lean.new_pks(self.conn, self.count))
-        return self.pks.popleft()
+        return self.pks
+
+    def take_pk(self) -> int:
+        return self.reserve_pks().popleft()
 
     def credit_balance(self) -> str | None:
         return money.fmt(self.balance) if self.prepaid else None
@@ -347,13 +351,13 @@ class Run:
                   "month_to_date": {level: money.fmt(self.counter(period, keys[level]).spend)
                                     for level in ("organization", "individual")}, "replayed": False}
         # Encoded once: kept as given (a replay reads it back whole: no order needed), and sent as is.
-        body = _encoded(answer)
+        body = _json(answer)
         response = f'{{"answer":{body.decode()},"language":{json.dumps(language)}}}'
         self.usage.append({"pk": pk, "org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
                            "request_hash": digest, "period_start": period, "occurred_at": when,
                            "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
                            "model": u.model, "cost": cost, "billed": billed, "included": included,
-                           "request": _text(decision.request, sort=True), "response": response,
+                           "request": _json(decision.request, sort=True).decode(), "response": response,
                            "key_id": self.key_id, "key_name": self.key_name,
                            **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
         outcome = Outcome("recorded", answer, language, decision, pk=pk, body=body)
@@ -371,8 +375,7 @@ class Run:
         are skipped, as a sequence skips them anyway). Elsewhere, or for a short run:
         one flush at the end."""
         if self.held is None and count > STREAM_EVERY and direct.pipelines(self.conn):
-            if self.pks is None:
-                self.pks = deque(lean.new_pks(self.conn, self.count))
+            self.reserve_pks()  # no insert may wait for an id while the pipeline is held
             self.held = direct.HeldPipeline(self.conn)
             self.held.open()
         try:
@@ -412,25 +415,17 @@ class Run:
         self.consumed = False
 
 
-def _encoded(answer: dict) -> bytes:
-    """A recorded answer as the JSON sent and kept (``_text``'s rules)."""
-    try:
-        return orjson.dumps(answer, default=_plain, option=orjson.OPT_NON_STR_KEYS)
-    except orjson.JSONEncodeError:
-        return json.dumps(answer, default=_plain).encode()
-
-
-def _text(value, sort: bool = False) -> str:
-    """The JSON text kept with a usage record (its answer, its request), by orjson: a tenth
-    of json.dumps's time on these 0.5 to 1.5 KB dicts, about 18 us a record (bench/ledger.py).
-    The same content: Decimals as their exact digits, dates ISO (``_plain``), keys sorted when
-    asked; compact. What orjson refuses (a lone surrogate, an int past 64 bits) is written by
-    json.dumps, which reads back the same."""
+def _json(value, sort: bool = False) -> bytes:
+    """The JSON kept with a usage record (its answer, also sent as is; its request), by
+    orjson: a tenth of json.dumps's time on these 0.5 to 1.5 KB dicts, about 18 us a record
+    (bench/ledger.py). The same content: Decimals as their exact digits, dates ISO
+    (``_plain``), keys sorted when asked; compact. What orjson refuses (a lone surrogate,
+    an int past 64 bits) is written by json.dumps, which reads back the same."""
     try:
         return orjson.dumps(value, default=_plain,
-                            option=orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort else 0)).decode()
+                            option=orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort else 0))
     except orjson.JSONEncodeError:
-        return json.dumps(value, sort_keys=sort, default=_plain)
+        return json.dumps(value, sort_keys=sort, default=_plain).encode()
 
 
 def _plain(value):

@@ -264,7 +264,7 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
         c.changed = False
     # None of it answers anything we wait for: on PostgreSQL, one pipeline (one round trip).
     with nullcontext() if held or not direct.pipelines(conn) else direct.pipeline(conn):
-        D_INSERT_USAGE.run(conn, usage if len(usage) > 1 else usage[0])
+        D_INSERT_USAGE.run(conn, usage)
         if credits:
             D_INSERT_CREDIT.run(conn, credits)
         if old:
