@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -110,6 +110,20 @@ class Database:
         """A read-only transaction on one consistent snapshot (no write lock on SQLite)."""
         with _operational(), Session(self._reader, expire_on_commit=False) as session:
             yield session  # closing the session rolls the transaction back
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """``write`` on a Core connection, without an ORM session: committed when the
+        block ends, rolled back on error (the usage path, UnitOfWork.session)."""
+        with _operational(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """``read`` on a Core connection: one consistent snapshot, rolled back at the end."""
+        with _operational(), self._reader.connect() as connection:
+            connection.begin()
+            yield connection  # closing the connection rolls the transaction back
 
     def dispose(self) -> None:
         self.engine.dispose()

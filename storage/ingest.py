@@ -160,7 +160,7 @@ class Run:
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
         self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
-        self.conn = uow.session.connection()  # taken once: each session.connection() costs
+        self.conn = uow.connection()  # taken once: each session.connection() costs
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.count = len(records)
         # One record on PostgreSQL: the pipeline of its reads stays open for its writes, so
@@ -485,7 +485,7 @@ def _batch(books: Books, items: list, render, language, allowed) -> list[Outcome
         groups.setdefault(u.organization, []).append((index, u))
     for org_id, group in groups.items():
         try:
-            with books.write() as uow:
+            with books.write(core=True) as uow:
                 run = Run(uow, org_id, [u for _, u in group])
                 with run.writing(len(group)):
                     for index, u in group:

@@ -13,7 +13,10 @@ record charges, move seat counts).
         uow.audit(org, decision, who)      # committed when the block ends
 
 ``uow.session`` is the SQLAlchemy session: an operation runs its own
-statements through it (Core statements where speed matters, the usage path).
+statements through it. The usage path runs Core statements on a Core unit
+(``books.write(core=True)``: ``uow.connection()``), where a session is made
+only if something asks for one (the outbox's blocks, notifications, an
+automatic top-up), in the same transaction.
 The evaluator and the time are fixed when the unit starts, so one operation
 decides under one policy set even if a reload lands meanwhile.
 """
@@ -25,6 +28,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable, Iterator
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tariff.engine import Decision, Evaluator, periods
@@ -65,28 +69,66 @@ class Books:
         return now.astimezone(timezone.utc)
 
     @contextmanager
-    def write(self) -> Iterator[UnitOfWork]:
-        """A read-write unit: committed when the block ends, rolled back on any error."""
+    def write(self, core: bool = False) -> Iterator[UnitOfWork]:
+        """A read-write unit: committed when the block ends, rolled back on any error.
+        ``core``: on a Core connection; an ORM session joins it only if asked for
+        (``UnitOfWork.session``): the usage path's statements are Core, and a session
+        costs about 60 us a transaction (bench/ledger.py)."""
         evaluator, now = self.evaluator, self.now()
-        with self.db.write() as session:
-            yield UnitOfWork(session, evaluator, now)
+        if not core:
+            with self.db.write() as session:
+                yield UnitOfWork(session, evaluator, now)
+            return
+        with self.db.write_connection() as connection:
+            uow = UnitOfWork(None, evaluator, now, connection)
+            try:
+                yield uow
+                if uow.joined is not None:
+                    uow.joined.commit()  # flushed, the outbox's hooks run; the connection commits next
+            finally:
+                if uow.joined is not None:
+                    uow.joined.close()
 
     @contextmanager
-    def read(self) -> Iterator[UnitOfWork]:
-        """A read-only unit on one consistent snapshot."""
+    def read(self, core: bool = False) -> Iterator[UnitOfWork]:
+        """A read-only unit on one consistent snapshot (``core``: as ``write``'s)."""
         evaluator, now = self.evaluator, self.now()
-        with self.db.read() as session:
-            yield UnitOfWork(session, evaluator, now)
+        if not core:
+            with self.db.read() as session:
+                yield UnitOfWork(session, evaluator, now)
+            return
+        with self.db.read_connection() as connection:
+            uow = UnitOfWork(None, evaluator, now, connection)
+            try:
+                yield uow
+            finally:
+                if uow.joined is not None:
+                    uow.joined.close()
 
 
 class UnitOfWork:
     """One open transaction and the helpers every operation shares."""
 
-    def __init__(self, session: Session, evaluator: Evaluator, now: datetime):
-        self.session = session
+    def __init__(self, session: Session | None, evaluator: Evaluator, now: datetime,
+                 connection: Connection | None = None):
+        self._session = session
+        self._connection = connection  # a Core unit's (Books.write(core=True)), else None
+        self.joined: Session | None = None  # the session made for a Core unit, once asked for
         self.evaluator = evaluator
         self.now = now
         self.today: date = now.date()
+
+    @property
+    def session(self) -> Session:
+        """The unit's ORM session; in a Core unit, made when first asked for, in the
+        connection's transaction (it never commits it: the unit does)."""
+        if self._session is None:
+            self._session = self.joined = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    def connection(self) -> Connection:
+        """The unit's connection (for Core statements), without making a session."""
+        return self._connection if self._connection is not None else self._session.connection()
 
     # -- the policy in force ---------------------------------------------
 
@@ -104,7 +146,8 @@ class UnitOfWork:
         """The engine's decision on a request built from stored state (InputError
         when something in it, such as a model or product the caller named, is wrong)."""
         decision = self.evaluator.decide(request)
-        outbox.decided(self.session, decision, self.now)  # a blocked usage is reported to webhooks
+        if outbox.reported(decision):  # a blocked usage is reported to webhooks
+            outbox.decided(self.session, decision, self.now)
         return decision
 
     @staticmethod

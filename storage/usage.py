@@ -96,7 +96,7 @@ def authorize(books: Books, org_id: str, *, member: str, product: str, model: st
               estimate: Decimal | None = None) -> Authorization:
     """Ask before using: allowed, or blocked with the reasons and ways to resume.
     Read-only, two reads (ingest.Run: the organization, then its state)."""
-    with books.read() as uow:
+    with books.read(core=True) as uow:
         run = ingest.Run(uow, org_id, [ingest.Usage("", member, product, model or "", {})], lock=False)
         who = run.member(member)
         event = {"type": "usage_precheck", "product": product}
@@ -115,7 +115,7 @@ def record(books: Books, org_id: str, *, idempotency_key: str, member: str, prod
     """Record and charge a usage once per key. ``render_decision`` makes the
     answer's decision (``language``: the language it renders in, kept with it).
     A run of one record (ingest.Run): two reads, one decision, the writes."""
-    with books.write() as uow:
+    with books.write(core=True) as uow:
         if not idempotency_key or len(idempotency_key) > 255:
             raise InvalidInput.field("idempotency_key", "1 to 255 characters")
         ingest.when_of(occurred_at, uow.now)

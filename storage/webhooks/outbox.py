@@ -65,9 +65,14 @@ def wants(filters: list[str] | None, event_type: str) -> bool:
 KEPT_AS_ROWS = ("spend_threshold", "credits_running_out", "spend_limit_running_out", "credits_topped_up")
 
 
+def reported(decision: Decision) -> bool:
+    """Whether a decision is reported by itself (``decided``): a blocked usage."""
+    return decision.outcome == "block" and decision.event in USAGE_EVENTS
+
+
 def decided(session: Session, decision: Decision, now: datetime) -> None:
     """A decision made in this unit of work: a blocked usage is reported when the unit commits."""
-    if decision.outcome == "block" and decision.event in USAGE_EVENTS:
+    if reported(decision):
         session.info.setdefault(_BLOCKS, []).append((decision, now))
 
 
