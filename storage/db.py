@@ -21,12 +21,13 @@ own error: the HTTP layer maps those two like any other ledger failure.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session
 
 from .config import sqlite_synchronous
@@ -48,10 +49,44 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _sqlite_setup(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection idle this long is pinged before it is used: a
+# server restart, a failover or an idle timeout closes connections while they
+# wait in the pool. SQLAlchemy's pool_pre_ping pings at every checkout, one round
+# trip more per transaction (about a tenth of a single usage record's time,
+# bench/ledger.py). A connection used within the last second is taken as alive;
+# if it is not, its first statement's disconnect invalidates the pool and that
+# one request fails as DatabaseUnavailable (503, safe to retry: every request
+# that moves money is idempotent).
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "tariff_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return  # new (just connected), or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError() from exc  # the pool connects anew, and retries the checkout
+            raise
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -150,3 +150,44 @@ def test_other_operational_failures_are_unavailable(tmp_path):
         assert not isinstance(failed.value, DatabaseBusy) and failed.value.code == "database_unavailable"
     finally:
         db.dispose()
+
+
+# -- connections the server closed (PostgreSQL) ----------------------------------------
+
+def _backend_pid(database) -> int:
+    with database.read() as s:
+        return s.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def _terminate(database, pid: int) -> None:
+    """The server closes that connection, as a restart or an idle timeout would."""
+    import sqlalchemy
+    admin = sqlalchemy.create_engine(database.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:  # waits up to 5 s for the backend to be gone
+            assert c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_pooled_connection_idle_past_the_threshold_is_pinged_and_replaced_when_closed(database, monkeypatch):
+    from tariff.storage import db as storage_db
+    monkeypatch.setattr(storage_db, "PING_AFTER_IDLE_S", 0.0)  # every connection back from the pool is pinged
+    pid = _backend_pid(database)
+    _terminate(database, pid)
+    assert _backend_pid(database) != pid  # no error: the ping found it closed, the pool connected anew
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_its_loss_fails_one_request(database, monkeypatch):
+    """No round trip for a ping on a busy connection: if the server closed it meanwhile,
+    that request fails as DatabaseUnavailable (503: retry) and the pool starts afresh."""
+    from tariff.storage import DatabaseUnavailable
+    from tariff.storage import db as storage_db
+    monkeypatch.setattr(storage_db, "PING_AFTER_IDLE_S", 3600.0)
+    pid = _backend_pid(database)
+    _terminate(database, pid)
+    with pytest.raises(DatabaseUnavailable):
+        _backend_pid(database)
+    assert _backend_pid(database) != pid
