@@ -20,6 +20,7 @@ notifications; a blocked record keeps nothing and leaves its key unused.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 from collections import deque
 from contextlib import contextmanager
@@ -148,8 +149,19 @@ def when_of(occurred_at: datetime | None, now: datetime) -> datetime:
 
 
 def _digest(u: Usage, counts: dict, when: datetime) -> str:
-    return idempotency.fingerprint(member=u.member, product=u.product, model=u.model, tokens=counts,
-                                   occurred_at=when.isoformat() if u.occurred_at else None)
+    """idempotency.fingerprint of the record's fields, written out for their one shape: the
+    very text json.dumps(..., sort_keys=True) makes (so the digests kept by earlier versions
+    still match: tested), in a quarter of its time (a json encoder is set up per call)."""
+    text = _DIGEST_TEXT % (_string(u.member), _string(u.model),
+                           "null" if u.occurred_at is None else _string(when.isoformat()), _string(u.product),
+                           *[int.__repr__(counts[c]) for c in _SORTED_CLASSES])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_string = json.encoder.encode_basestring_ascii  # json.dumps's own escaping of a str (C)
+_SORTED_CLASSES = sorted(TOKEN_CLASSES)
+_DIGEST_TEXT = '{"member": %s, "model": %s, "occurred_at": %s, "product": %s, "tokens": {' \
+    + ", ".join(f'"{c}": %s' for c in _SORTED_CLASSES) + "}}"
 
 
 # -- one organization's run -------------------------------------------------------
@@ -352,7 +364,7 @@ class Run:
                                     for level in ("organization", "individual")}, "replayed": False}
         # Encoded once: kept as given (a replay reads it back whole: no order needed), and sent as is.
         body = _json(answer)
-        response = f'{{"answer":{body.decode()},"language":{json.dumps(language)}}}'
+        response = f'{{"answer":{body.decode()},"language":{_json(language).decode()}}}'
         self.usage.append({"pk": pk, "org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
                            "request_hash": digest, "period_start": period, "occurred_at": when,
                            "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,

@@ -5,13 +5,15 @@ the same organization, is a 409 `idempotency_key_reused`. On SQLite and
 PostgreSQL (the ``backend`` parametrization of conftest.py)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from hostile_http import TODAY, org_body
+from tariff.engine import TOKEN_CLASSES
 from tariff.engine.periods import add_months, period_start
-from tariff.storage import config, idempotency
+from tariff.storage import config, idempotency, ingest
 
 
 def twice(client, method, url, body, key, other_body=None, status=200):
@@ -170,3 +172,18 @@ def test_concurrent_first_uses_of_a_key_with_no_organization_to_lock_replay(ledg
     assert [idempotency.is_replay(a) for a in answers].count(False) == 1
     assert all(a == answers[0] for a in answers)
     assert len(ledger.list_seat_changes("acme")["items"]) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(member=st.text(min_size=1), product=st.text(min_size=1), model=st.text(min_size=1),
+       counts=st.fixed_dictionaries({c: st.integers(0, 2 ** 63 - 1) for c in TOKEN_CLASSES}),
+       when=st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc))))
+def test_a_usage_records_digest_is_the_one_earlier_versions_kept(member, product, model, counts, when):
+    """ingest._digest writes the canonical text out for its one shape: it must stay the text
+    idempotency.fingerprint (json.dumps, keys sorted) makes, or a retry of a record kept
+    before would read as a key reused for another body. Any text (escapes, lone
+    surrogates, any script), any count."""
+    u = ingest.Usage("key", member, product, model, dict(counts), when)
+    at = when or datetime(2026, 4, 10, tzinfo=timezone.utc)
+    assert ingest._digest(u, counts, at) == idempotency.fingerprint(
+        member=member, product=product, model=model, tokens=counts, occurred_at=at.isoformat() if when else None)
