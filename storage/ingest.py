@@ -195,6 +195,10 @@ class Run:
         self.balance = self.org.credit_balance
         self.kept: dict[str, tuple[str, Outcome]] = {}  # keys recorded in this run: digest, outcome
         self.usage: list[dict] = []
+        # Records decided and applied to the state, their answers and rows not made yet
+        # (``_finish``), and replays of them: see ``_apply``.
+        self.unfinished: list[tuple] = []
+        self.replays: list[tuple[Outcome, Outcome]] = []
         self.credits: list[dict] = []
         self.notes: list[dict] = []
         self.balance_moved = False
@@ -309,7 +313,10 @@ class Run:
             if mine[0] != digest:
                 raise idempotency._reused("usage record")
             first = mine[1]
-            return Outcome("replayed", first.answer, first.language, pk=first.pk)
+            replay = Outcome("replayed", first.answer, first.language, pk=first.pk)
+            if first.answer is None:  # not finished yet: its answer is given to the replay then
+                self.replays.append((replay, first))
+            return replay
         stored = self.state.keys.get(key)
         if stored is None:
             return None
@@ -325,6 +332,10 @@ class Run:
 
     def _apply(self, u: Usage, who: lean.MemberRow, when: datetime, period: date, counts: dict, digest: str,
                decision: Decision, render, language) -> Outcome:
+        """The record's effects on the run's state (credits, counters, notifications);
+        its answer, and the row that keeps it, are made by ``_finish``, before the next
+        write. Two passes, so the decisions run one after another: interleaved with
+        making answers and rows, each decision took about a sixth longer (bench/ledger.py)."""
         cost, billed, included = decision.total, money.ZERO, money.ZERO
         counted, pk = False, self.take_pk()
         keys = self.keys(who)
@@ -353,28 +364,43 @@ class Run:
                                "member_pk": who.pk, "usage_record_pk": pk, "created_at": self.uow.now})
             seen = self.state.notified.get((period, level, subject), 0)
             self.state.notified[(period, level, subject)] = max(seen, note["threshold_pct"])
-        view = {"id": pk, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
-                "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": self.iso(when),
-                "period_start": self.iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
-                "included": money.fmt(included), "recorded_at": self.iso(self.uow.now), "key_id": self.key_id,
-                "key_name": self.key_name}
-        answer = {"outcome": decision.outcome, "recorded": True, "usage": view, "decision": render(decision),
-                  "credit_balance": self.credit_balance(),
-                  "month_to_date": {level: money.fmt(self.counter(period, keys[level]).spend)
-                                    for level in ("organization", "individual")}, "replayed": False}
-        # Encoded once: kept as given (a replay reads it back whole: no order needed), and sent as is.
-        body = _json(answer)
-        response = f'{{"answer":{body.decode()},"language":{_json(language).decode()}}}'
-        self.usage.append({"pk": pk, "org_pk": self.org.pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
-                           "request_hash": digest, "period_start": period, "occurred_at": when,
-                           "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
-                           "model": u.model, "cost": cost, "billed": billed, "included": included,
-                           "request": _json(decision.request, sort=True).decode(), "response": response,
-                           "key_id": self.key_id, "key_name": self.key_name,
-                           **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
-        outcome = Outcome("recorded", answer, language, decision, pk=pk, body=body)
+        outcome = Outcome("recorded", None, language, decision, pk=pk)
         self.kept[u.idempotency_key] = (digest, outcome)
+        # what the answer tells as of this record: the balance and the month's spend after it
+        self.unfinished.append((outcome, u, who, when, period, counts, digest, cost, billed, included, render,
+                                self.balance if self.prepaid else None,
+                                self.counter(period, keys["organization"]).spend,
+                                self.counter(period, keys["individual"]).spend))
         return outcome
+
+    def _finish(self) -> None:
+        """The answers and rows of the records applied since the last call (``_apply``)."""
+        now, key_id, key_name, org_pk = self.iso(self.uow.now), self.key_id, self.key_name, self.org.pk
+        for (outcome, u, who, when, period, counts, digest, cost, billed, included, render, balance, org_spend,
+             own_spend) in self.unfinished:
+            decision, pk, language = outcome.decision, outcome.pk, outcome.language
+            view = {"id": pk, "idempotency_key": u.idempotency_key, "member": who.id, "product": u.product,
+                    "model": u.model, "seat_type": who.seat_type, "tokens": counts, "occurred_at": self.iso(when),
+                    "period_start": self.iso(period), "cost": money.fmt(cost), "billed": money.fmt(billed),
+                    "included": money.fmt(included), "recorded_at": now, "key_id": key_id, "key_name": key_name}
+            answer = {"outcome": decision.outcome, "recorded": True, "usage": view, "decision": render(decision),
+                      "credit_balance": None if balance is None else money.fmt(balance),
+                      "month_to_date": {"organization": money.fmt(org_spend), "individual": money.fmt(own_spend)},
+                      "replayed": False}
+            # Encoded once: kept as given (a replay reads it back whole: no order needed), and sent as is.
+            body = _json(answer)
+            response = f'{{"answer":{body.decode()},"language":{_json(language).decode()}}}'
+            self.usage.append({"pk": pk, "org_pk": org_pk, "member_pk": who.pk, "idempotency_key": u.idempotency_key,
+                               "request_hash": digest, "period_start": period, "occurred_at": when,
+                               "recorded_at": self.uow.now, "seat_type": who.seat_type, "product": u.product,
+                               "model": u.model, "cost": cost, "billed": billed, "included": included,
+                               "request": _json(decision.request, sort=True).decode(), "response": response,
+                               "key_id": key_id, "key_name": key_name,
+                               **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
+            outcome.answer, outcome.body = answer, body
+        for replay, first in self.replays:
+            replay.answer, replay.language = first.answer, first.language
+        self.unfinished, self.replays = [], []
 
     @contextmanager
     def writing(self, count: int = 1):
@@ -400,11 +426,12 @@ class Run:
             self.held.close()
 
     def due(self) -> bool:
-        return self.held is not None and len(self.usage) >= STREAM_EVERY
+        return self.held is not None and len(self.unfinished) >= STREAM_EVERY
 
     def flush(self, final: bool = True) -> None:
         """Write every record taken so far. ``final``:
         the run ends here: what was streamed is waited for, and a top-up may buy."""
+        self._finish()
         held = self.held is not None and self.held.is_open
         if held and self.notes:  # notes go through the session: nothing may be pending
             self.held.close()
