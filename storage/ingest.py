@@ -4,8 +4,8 @@
 read in two statements (lean.py); each record then takes one engine decision
 (``usage``: the same blocks as the pre-check, which a record without an
 estimate never differs from: policies/rules/*.yaml), its effects are applied
-in memory in the order given, and ``flush`` writes them all with a handful of
-executemany statements. The single-record path (usage.record) is a run of one,
+in memory in the order given, and ``flush`` makes their answers and rows and
+writes them all with a handful of executemany statements. The single-record path (usage.record) is a run of one,
 the batch (``batch``) a run per organization, each in its own transaction, so
 organizations never wait on each other and a failure of one organization's
 transaction fails only its records. On PostgreSQL a long run streams its
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import orjson
 
@@ -72,6 +72,25 @@ class Outcome:
     error: Exception | None = None
     pk: int | None = None
     body: bytes | None = None  # a recorded answer as JSON, the very text kept with the record
+
+
+class Applied(NamedTuple):
+    """A record decided and applied to its run's state, its answer and row not made yet
+    (Run._finish): what they need, with the balance and the month's spend after it."""
+    outcome: Outcome
+    usage: Usage
+    who: lean.MemberRow
+    when: datetime
+    period: date
+    counts: dict
+    digest: str
+    cost: Decimal
+    billed: Decimal
+    included: Decimal
+    render: Callable[[Decision], dict]
+    balance: Decimal | None  # None: not a prepaid plan
+    org_spend: Decimal
+    own_spend: Decimal
 
 
 # -- form -----------------------------------------------------------------------
@@ -172,7 +191,7 @@ class Run:
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
         self.uow = uow
         self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
-        self.conn = uow.connection()  # taken once: each session.connection() costs
+        self.conn = uow.connection()  # taken once
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
         self.count = len(records)
         # One record on PostgreSQL: the pipeline of its reads stays open for its writes, so
@@ -197,7 +216,7 @@ class Run:
         self.usage: list[dict] = []
         # Records decided and applied to the state, their answers and rows not made yet
         # (``_finish``), and replays of them: see ``_apply``.
-        self.unfinished: list[tuple] = []
+        self.unfinished: list[Applied] = []
         self.replays: list[tuple[Outcome, Outcome]] = []
         self.credits: list[dict] = []
         self.notes: list[dict] = []
@@ -367,10 +386,10 @@ class Run:
         outcome = Outcome("recorded", None, language, decision, pk=pk)
         self.kept[u.idempotency_key] = (digest, outcome)
         # what the answer tells as of this record: the balance and the month's spend after it
-        self.unfinished.append((outcome, u, who, when, period, counts, digest, cost, billed, included, render,
-                                self.balance if self.prepaid else None,
-                                self.counter(period, keys["organization"]).spend,
-                                self.counter(period, keys["individual"]).spend))
+        self.unfinished.append(Applied(outcome, u, who, when, period, counts, digest, cost, billed, included, render,
+                                       self.balance if self.prepaid else None,
+                                       self.counter(period, keys["organization"]).spend,
+                                       self.counter(period, keys["individual"]).spend))
         return outcome
 
     def _finish(self) -> None:
