@@ -456,8 +456,10 @@ class Run:
             self.held.close()
             held = False
         self.consumed |= self.balance_moved
-        lean.write(self.uow.session, self.conn, self.org.pk, self.usage, self.credits, self.notes,
-                   self.state.counters, self.balance if self.balance_moved else None, held)
+        lean.write(self.conn, self.org.pk, self.usage, self.credits, self.state.counters,
+                   self.balance if self.balance_moved else None, held)
+        if self.notes:  # after the records they cite; through the session (made only now, in a Core unit)
+            lean.insert_notifications(self.uow.session, self.notes)
         self.usage, self.credits, self.notes, self.balance_moved = [], [], [], False
         if final:
             if self.held is not None:

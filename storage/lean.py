@@ -18,6 +18,7 @@ session event on Notification does not see them: hook this function).
 """
 from __future__ import annotations
 
+import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -26,6 +27,7 @@ from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
                         null, or_, select, union_all, update)
+from sqlalchemy.engine import Engine
 
 from . import direct
 from .webhooks import outbox
@@ -173,10 +175,10 @@ def org_row(conn, org_id: str, lock: bool) -> OrgRow | None:
     return None if row is None else OrgRow(*row)
 
 
-# Organizations' pks by database, to send the state read along with the
+# Organizations' pks by engine, to send the state read along with the
 # organization's (one round trip on PostgreSQL, ``read``). Only a guess: the
 # organization's row, read first, confirms it, and the state is read again if not.
-_PKS: dict[str, dict[str, int]] = {}
+_PKS: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()  # per engine
 _PKS_KEPT = 10_000
 
 
@@ -189,7 +191,9 @@ def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], per
     before ours, as when sent on its own. ``ahead``: that many usage record ids taken
     in the same pipeline (``new_pks``), else None. ``held``: that pipeline is opened
     and left open for the writes (the caller closes it), when the reads took it."""
-    known = _PKS.setdefault(str(conn.engine.url), {})
+    known = _PKS.get(conn.engine)
+    if known is None:
+        known = _PKS[conn.engine] = {}
     guess = known.get(org_id)
     params = None if guess is None else _state_params(guess, members, keys, periods)
     if params is not None and direct.pipelines(conn) and D_STATE.direct(conn, params):  # a batch's long lists: no
@@ -243,12 +247,12 @@ def _state(rows) -> State:
     return out
 
 
-def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], notes: list[dict],
-          counters: dict[tuple[date, str, str], Counter], balance: Decimal | None, held: bool = False) -> None:
+def write(conn, org_pk: int, usage: list[dict], credits: list[dict], counters: dict[tuple[date, str, str], Counter],
+          balance: Decimal | None, held: bool = False) -> None:
     """Write what a run of records did: ``usage`` rows carry their ids (taken ahead:
-    ``new_pks``), ``credits`` and ``notes`` the id of their record. ``held``: a pipeline
-    is held open (direct.HeldPipeline): everything is sent, nothing waited for (no notes
-    then: they go through the session)."""
+    ``new_pks``), ``credits`` the id of their record. ``held``: a pipeline is held open
+    (direct.HeldPipeline): everything is sent, nothing waited for. Notifications go
+    through ``insert_notifications`` (the session: no pipeline may be open then)."""
     if not usage:
         return
     new, old = [], []
@@ -273,10 +277,6 @@ def write(session, conn, org_pk: int, usage: list[dict], credits: list[dict], no
             D_INSERT_COUNTER.run(conn, new)
         if balance is not None:
             D_UPDATE_BALANCE.run(conn, {"o_pk": org_pk, "balance": balance})
-    if notes:
-        if held:
-            raise RuntimeError("notifications go through the session: close the pipeline first")
-        insert_notifications(session, notes)
 
 
 def new_pks(conn, count: int) -> list[int]:

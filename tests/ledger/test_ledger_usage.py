@@ -265,3 +265,31 @@ def test_a_record_kept_before_answers_had_a_language_still_replays(ledger, new_o
         s.execute(update(UsageRecord).values(response=json.dumps(first.answer | {"usage": first.usage | {"id": None}})))
     again = record(ledger, "old")
     assert again.replayed is True and again.language is None and again.answer == first.answer
+
+
+def test_the_usage_path_makes_an_orm_session_only_when_something_needs_one(ledger, new_org):
+    """Usage runs on a Core unit (Books.write(core=True)): a session costs about 60 us a
+    transaction, so one is made only for what goes through it, here a block (reported
+    to the outbox when the unit commits). A record, a batch and a pre-check that cross
+    no threshold and are not blocked make none."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    new_org(members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("1000"))
+    made = []
+
+    def began(session, *_):  # a session was made and used (even for a commit with nothing to do)
+        made.append(session)
+    event.listen(Session, "after_transaction_create", began)
+    try:
+        record(ledger, "r1", tokens={"input": 1000})
+        ledger.record_usage_batch([{"organization": "acme", "idempotency_key": f"b{i}", "member": "ana",
+                                    "product": "chat", "model": OPUS, "tokens": {"input": 1000}} for i in range(3)])
+        ledger.authorize_usage("acme", member="ana", product="chat", model=OPUS)
+        assert made == []
+        ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("0.01"))
+        made.clear()
+        blocked = record(ledger, "r2", tokens={"input": 1_000_000})
+        assert blocked.recorded is False and made
+    finally:
+        event.remove(Session, "after_transaction_create", began)
