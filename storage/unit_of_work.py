@@ -79,15 +79,8 @@ class Books:
             with self.db.write() as session:
                 yield UnitOfWork(session, evaluator, now)
             return
-        with self.db.write_connection() as connection:
-            uow = UnitOfWork(None, evaluator, now, connection)
-            try:
-                yield uow
-                if uow.joined is not None:
-                    uow.joined.commit()  # flushed, the outbox's hooks run; the connection commits next
-            finally:
-                if uow.joined is not None:
-                    uow.joined.close()
+        with _core_unit(self.db.write_connection(), evaluator, now, commit=True) as uow:
+            yield uow
 
     @contextmanager
     def read(self, core: bool = False) -> Iterator[UnitOfWork]:
@@ -97,13 +90,24 @@ class Books:
             with self.db.read() as session:
                 yield UnitOfWork(session, evaluator, now)
             return
-        with self.db.read_connection() as connection:
-            uow = UnitOfWork(None, evaluator, now, connection)
-            try:
-                yield uow
-            finally:
-                if uow.joined is not None:
-                    uow.joined.close()
+        with _core_unit(self.db.read_connection(), evaluator, now, commit=False) as uow:
+            yield uow
+
+
+@contextmanager
+def _core_unit(opened, evaluator: Evaluator, now: datetime, commit: bool) -> Iterator[UnitOfWork]:
+    """A unit on the Core connection ``opened`` gives; the session made in it, if any, is
+    committed first (``commit``: flushed, the outbox's hooks run; the connection commits
+    next, never the session) and closed."""
+    with opened as connection:
+        uow = UnitOfWork(None, evaluator, now, connection)
+        try:
+            yield uow
+            if commit and uow.joined is not None:
+                uow.joined.commit()
+        finally:
+            if uow.joined is not None:
+                uow.joined.close()
 
 
 class UnitOfWork:
