@@ -5,7 +5,7 @@ from datetime import date
 
 from ..auth import principal, requires
 from ..errors import item_problem
-from ..jsonio import json_response
+from ..jsonio import dumps, json_response
 from ..messages import decision_json, request_language
 from . import schemas as S
 from .blueprint import REPLAYED, answer, blp, documented, ledger, replayed_headers
@@ -115,12 +115,15 @@ def record_usage_batch(body):
         allowed=None if bound is None else bound.__eq__)
     results = []
     for index, out in enumerate(outcomes):
+        if out.body is not None:  # recorded: the answer's JSON kept with the record, sent as is
+            results.append(b'{"index":%d,"status":"recorded",' % index + out.body[1:])
+            continue
         if out.status == "error":
-            results.append({"index": index, "status": "error", "error": item_problem(out.error)})
+            result = {"index": index, "status": "error", "error": item_problem(out.error)}
         else:
-            results.append({"index": index, "status": out.status, **out.answer,
-                            "replayed": out.status == "replayed"})
-    return json_response({"results": results}, lang=lang)
+            result = {"index": index, "status": out.status, **out.answer, "replayed": out.status == "replayed"}
+        results.append(dumps(result).encode())
+    return json_response(b'{"results":[' + b",".join(results) + b"]}", lang=lang)
 
 
 @blp.route("/organizations/<org_id>/usage/<int:usage_id>/void", methods=["POST"])

@@ -58,6 +58,12 @@ def test_a_mixed_batch_over_http(client):
                         json={k: v for k, v in rec("a1").items() if k not in ("organization", "idempotency_key")})
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["usage"] == results[0]["usage"]
+    # a recorded result is the answer kept with its record (sent as kept: encoded once),
+    # with its index and status
+    kept = client.post("/v1/organizations/acme/usage", headers={"Idempotency-Key": "a2"},
+                       json={k: v for k, v in rec("a2").items() if k not in ("organization", "idempotency_key")})
+    assert kept.headers["Idempotent-Replayed"] == "true"
+    assert results[4] == {"index": 4, "status": "recorded", **kept.get_json(), "replayed": False}
 
 
 @pytest.mark.parametrize("body, field", [
