@@ -273,6 +273,18 @@ class HeldPipeline:
             held.__enter__()
             self._held = held
 
+    def commit(self) -> None:
+        """COMMIT sent after everything pending, then one wait for all, and the pipeline
+        closed: psycopg's own commit() would wait, and the pipeline's exit wait again
+        (two round trips). The driver sees the transaction end from the server's answer,
+        so the connection's commit() after this sends nothing."""
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+        self.close()
+
     def close(self, exc: BaseException | None = None) -> None:
         """Wait for everything sent (its errors raised, as SQLAlchemy's); with ``exc``,
         the error already on its way out: the pipeline is left without masking it."""

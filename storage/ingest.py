@@ -462,7 +462,10 @@ class Run:
             lean.insert_notifications(self.uow.session, self.notes)
         self.usage, self.credits, self.notes, self.balance_moved = [], [], [], False
         if final:
-            if self.held is not None:
+            if self.held is not None and not (self.consumed and self.state.top_up) \
+                    and self.uow.commit_in(self.held):
+                self.held = None  # the unit's COMMIT goes in it, after the writes: one round trip for both
+            elif self.held is not None:
                 self.held.close()  # waits for everything sent: its errors are raised here
         else:
             if self.held is not None:

@@ -103,8 +103,17 @@ def _core_unit(opened, evaluator: Evaluator, now: datetime, commit: bool) -> Ite
         uow = UnitOfWork(None, evaluator, now, connection)
         try:
             yield uow
+            if uow.pipeline is not None and uow.joined is not None:
+                uow.pipeline.close()  # the session's statements must not meet a pipeline
             if commit and uow.joined is not None:
                 uow.joined.commit()
+            if commit and uow.pipeline is not None and uow.pipeline.is_open:
+                uow.pipeline.commit()  # COMMIT sent after the writes, then one wait for all
+                connection.commit()  # SQLAlchemy's end of it: the driver has nothing left to send
+        except BaseException as exc:
+            if uow.pipeline is not None:
+                uow.pipeline.close(exc)
+            raise
         finally:
             if uow.joined is not None:
                 uow.joined.close()
@@ -118,6 +127,7 @@ class UnitOfWork:
         self._session = session
         self._connection = connection  # a Core unit's (Books.write(core=True)), else None
         self.joined: Session | None = None  # the session made for a Core unit, once asked for
+        self.pipeline = None  # a pipeline held open for the commit (commit_in), PostgreSQL
         self.evaluator = evaluator
         self.now = now
         self.today: date = now.date()
@@ -129,6 +139,15 @@ class UnitOfWork:
         if self._session is None:
             self._session = self.joined = Session(bind=self._connection, expire_on_commit=False)
         return self._session
+
+    def commit_in(self, held) -> bool:
+        """Whether the unit takes ``held`` (a direct.HeldPipeline with the writes sent,
+        not waited for) and sends its COMMIT in it: one round trip for the writes and the
+        commit, whose errors are raised at the commit. A Core unit only."""
+        if self._connection is None:
+            return False
+        self.pipeline = held
+        return True
 
     def connection(self) -> Connection:
         """The unit's connection (for Core statements), without making a session."""
