@@ -5,12 +5,13 @@ read in two statements (lean.py); each record then takes one engine decision
 (``usage``: the same blocks as the pre-check, which a record without an
 estimate never differs from: policies/rules/*.yaml), its effects are applied
 in memory in the order given, and ``flush`` makes their answers and rows and
-writes them all with a handful of executemany statements. The single-record path (usage.record) is a run of one,
-the batch (``batch``) a run per organization, each in its own transaction, so
-organizations never wait on each other and a failure of one organization's
-transaction fails only its records. On PostgreSQL a long run streams its
-writes (``Run.writing``): the server stores each hundred records while the
-next hundred are decided, and the commit waits for all of them.
+writes them all with a handful of executemany statements. The single-record
+path (usage.record) is a run of one, the batch (``batch``) a run per
+organization, each in its own transaction, so organizations never wait on each
+other and a failure of one organization's transaction fails only its records.
+On PostgreSQL a long run streams its writes (``Run.writing``): the server
+stores each hundred records while the next hundred are decided; the COMMIT
+goes in the pipeline after the last part (UnitOfWork.commit_in).
 
 What a record does is exactly what usage.record always did: replay of a known
 key (another body: idempotency_key_reused), member and period checks, the
@@ -427,7 +428,8 @@ class Run:
         holds (PostgreSQL) is closed on the way out, error or not. A long run streams
         its writes: every STREAM_EVERY records ``due`` says so, ``flush(final=False)``
         sends them in a pipeline held open, and the server stores them (on its own core)
-        while the next ones are decided; the last flush waits for all. The ids are taken
+        while the next ones are decided; the unit's COMMIT follows the last part in the
+        same pipeline, and waits for all (``flush``, UnitOfWork.commit_in). The ids are taken
         ahead, in one statement, so no insert waits for one (ids of records not recorded
         are skipped, as a sequence skips them anyway). Elsewhere, or for a short run:
         one flush at the end."""

@@ -68,55 +68,46 @@ class Books:
             raise ValueError("the clock must return an aware datetime")
         return now.astimezone(timezone.utc)
 
-    @contextmanager
-    def write(self, core: bool = False) -> Iterator[UnitOfWork]:
+    def write(self, core: bool = False):
         """A read-write unit: committed when the block ends, rolled back on any error.
         ``core``: on a Core connection; an ORM session joins it only if asked for
         (``UnitOfWork.session``): the usage path's statements are Core, and a session
         costs about 60 us a transaction (bench/ledger.py)."""
-        evaluator, now = self.evaluator, self.now()
-        if not core:
-            with self.db.write() as session:
-                yield UnitOfWork(session, evaluator, now)
-            return
-        with _core_unit(self.db.write_connection(), evaluator, now, commit=True) as uow:
-            yield uow
+        return self._unit(self.db.write, self.db.write_connection, core, commit=True)
+
+    def read(self, core: bool = False):
+        """A read-only unit on one consistent snapshot (``core``: as ``write``'s)."""
+        return self._unit(self.db.read, self.db.read_connection, core, commit=False)
 
     @contextmanager
-    def read(self, core: bool = False) -> Iterator[UnitOfWork]:
-        """A read-only unit on one consistent snapshot (``core``: as ``write``'s)."""
+    def _unit(self, with_session, with_connection, core: bool, commit: bool) -> Iterator[UnitOfWork]:
+        """A unit on a session (``with_session``), or on a Core connection: then the session
+        made in it, if any, is committed first (``commit``: flushed, the outbox's hooks run;
+        the connection commits next, never the session) and closed, and a pipeline left
+        open for the commit (UnitOfWork.commit_in) carries the COMMIT."""
         evaluator, now = self.evaluator, self.now()
         if not core:
-            with self.db.read() as session:
+            with with_session() as session:
                 yield UnitOfWork(session, evaluator, now)
             return
-        with _core_unit(self.db.read_connection(), evaluator, now, commit=False) as uow:
-            yield uow
-
-
-@contextmanager
-def _core_unit(opened, evaluator: Evaluator, now: datetime, commit: bool) -> Iterator[UnitOfWork]:
-    """A unit on the Core connection ``opened`` gives; the session made in it, if any, is
-    committed first (``commit``: flushed, the outbox's hooks run; the connection commits
-    next, never the session) and closed."""
-    with opened as connection:
-        uow = UnitOfWork(None, evaluator, now, connection)
-        try:
-            yield uow
-            if uow.pipeline is not None and uow.joined is not None:
-                uow.pipeline.close()  # the session's statements must not meet a pipeline
-            if commit and uow.joined is not None:
-                uow.joined.commit()
-            if commit and uow.pipeline is not None and uow.pipeline.is_open:
-                uow.pipeline.commit()  # COMMIT sent after the writes, then one wait for all
-                connection.commit()  # SQLAlchemy's end of it: the driver has nothing left to send
-        except BaseException as exc:
-            if uow.pipeline is not None:
-                uow.pipeline.close(exc)
-            raise
-        finally:
-            if uow.joined is not None:
-                uow.joined.close()
+        with with_connection() as connection:
+            uow = UnitOfWork(None, evaluator, now, connection)
+            try:
+                yield uow
+                if uow.pipeline is not None and uow.joined is not None:
+                    uow.pipeline.close()  # the session's statements must not meet a pipeline
+                if commit and uow.joined is not None:
+                    uow.joined.commit()
+                if commit and uow.pipeline is not None and uow.pipeline.is_open:
+                    uow.pipeline.commit()  # COMMIT sent after the writes, then one wait for all
+                    connection.commit()  # SQLAlchemy's end of it: the driver has nothing left to send
+            except BaseException as exc:
+                if uow.pipeline is not None:
+                    uow.pipeline.close(exc)
+                raise
+            finally:
+                if uow.joined is not None:
+                    uow.joined.close()
 
 
 class UnitOfWork:
