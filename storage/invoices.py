@@ -77,7 +77,8 @@ def issue(uow: UnitOfWork, org: Organization, period: date, policy_version: str)
     uow.session.add(invoice)
     uow.session.flush()
     if made:
-        uow.session.execute(insert(InvoiceLine), [line | {"invoice_pk": invoice.pk} for line in made])
+        uow.session.execute(insert(InvoiceLine), [line | {"org_pk": org.pk, "invoice_pk": invoice.pk}
+                                                          for line in made])
     return invoice
 
 
@@ -109,7 +110,8 @@ def get(books: Books, org_id: str, period: date) -> dict:
         org = uow.org(org_id)
         invoice = _issued(uow, org, period)
         if invoice is not None:
-            stored = uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_pk == invoice.pk)
+            stored = uow.session.execute(select(InvoiceLine).where(InvoiceLine.org_pk == invoice.org_pk,
+                                                                      InvoiceLine.invoice_pk == invoice.pk)
                                          .order_by(InvoiceLine.position)).scalars()
             return _view(org, head(invoice), [
                 {"position": l.position, "kind": l.kind, "member_id": l.member_id, "description": l.description,

@@ -257,7 +257,7 @@ class Invoice(Base):
     __tablename__ = "invoices"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
-    number: Mapped[str] = mapped_column(String(100), unique=True)
+    number: Mapped[str] = mapped_column(String(100))  # "<organization id>-YYYY-MM": unique across organizations too
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # exclusive: the next period's first day
     plan: Mapped[str] = mapped_column(String(64))
@@ -266,12 +266,13 @@ class Invoice(Base):
     policy_version: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
-    __table_args__ = (UniqueConstraint("org_pk", "period_start"),)
+    __table_args__ = (UniqueConstraint("org_pk", "period_start"), UniqueConstraint("org_pk", "number"))
 
 
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))  # the invoice's (docs/scaling.md)
     invoice_pk: Mapped[int] = mapped_column(ForeignKey("invoices.pk"))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # usage | seat_fee | hipaa_addon | seat_upgrade
@@ -376,13 +377,13 @@ class WebhookEvent(Base):
     ``dedupe_key``: a block already reported in the same state is not again."""
     __tablename__ = "webhook_events"
     pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), unique=True)
+    id: Mapped[str] = mapped_column(String(64))  # random (outbox.new_id): unique across organizations too
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     type: Mapped[str] = mapped_column(String(100))
     dedupe_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("org_pk", "dedupe_key"),)
+    __table_args__ = (UniqueConstraint("org_pk", "id"), UniqueConstraint("org_pk", "dedupe_key"))
 
 
 class WebhookDelivery(Base):
@@ -409,7 +410,7 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     event: Mapped[WebhookEvent] = relationship()
-    __table_args__ = (UniqueConstraint("endpoint_pk", "event_pk"),
+    __table_args__ = (UniqueConstraint("org_pk", "endpoint_pk", "event_pk"),  # the event's organization
                       Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_webhook_deliveries_endpoint", "endpoint_pk", "pk"))
 

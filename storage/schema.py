@@ -62,10 +62,46 @@ def _upgrade(database: Database, revision: str) -> str:
         with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
             if MigrationContext.configure(connection).get_current_revision() == head:
                 return head
+    return _locked(database, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url_or_database: str | Database, revision: str) -> str:
+    """Take the schema back to ``revision`` (rolling a release back); returns the revision it is at."""
+    database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
+    try:
+        with _operational():
+            return _locked(database, lambda config: command.downgrade(config, revision))
+    finally:
+        if database is not url_or_database:
+            database.dispose()
+
+
+def _locked(database: Database, step) -> str:
+    """Run ``step(config)`` in one transaction holding the migration lock.
+
+    SQLite alters a table by copying it (Alembic's batch mode): with foreign
+    keys enforced, dropping the old copy of a table that others point at
+    fails. So, as SQLite's own procedure for such changes has it
+    (lang_altertable.html), they are off for the migration (set outside the
+    transaction: inside one the pragma does nothing), checked with
+    ``foreign_key_check`` before it commits, and on again after."""
+    config = alembic_config()
     with database.engine.connect() as connection:
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            return MigrationContext.configure(connection).get_current_revision()
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
+                return MigrationContext.configure(connection).get_current_revision()
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")

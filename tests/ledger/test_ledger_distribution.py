@@ -24,16 +24,15 @@ from tariff.storage.models import Base
 REFERENCE = {"keys", "service_secrets"}
 # The root: its own pk is the distribution key (org_pk everywhere else).
 ROOT = "organizations"
-# Keyed by the organization another way (idempotent_answers.scope is its public id; an invoice's
-# lines hang off the invoice): to carry org_pk before distributing.
-NO_ORG_PK = {"idempotent_answers", "invoice_lines"}
+# Keyed by the organization another way (idempotent_answers.scope is its public id, "" when
+# creating one): to carry org_pk before distributing.
+NO_ORG_PK = {"idempotent_answers"}
 # Primary keys and unique constraints without org_pk today (docs/scaling.md: what is left).
 GAPS = {
     ("auto_top_ups", "pk"), ("charges", "pk"), ("credit_entries", "pk"), ("events", "pk"), ("invoices", "pk"),
-    ("invoices", "unique number"), ("limits", "pk"), ("members", "pk"), ("notifications", "pk"),
-    ("seat_changes", "pk"), ("usage_records", "pk"), ("usage_voids", "pk"), ("webhook_deliveries", "pk"),
-    ("webhook_deliveries", "unique endpoint_pk, event_pk"), ("webhook_endpoints", "pk"),
-    ("webhook_endpoints", "unique id"), ("webhook_events", "pk"), ("webhook_events", "unique id"),
+    ("invoice_lines", "pk"), ("limits", "pk"), ("members", "pk"), ("notifications", "pk"), ("seat_changes", "pk"),
+    ("usage_records", "pk"), ("usage_voids", "pk"), ("webhook_deliveries", "pk"), ("webhook_endpoints", "pk"),
+    ("webhook_endpoints", "unique id"), ("webhook_events", "pk"),
 }
 
 

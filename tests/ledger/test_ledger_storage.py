@@ -39,6 +39,38 @@ def test_the_migrations_match_the_models(database):
     assert diff == []
 
 
+def test_invoice_lines_get_their_invoices_organization_up_and_down(database_url, evaluator, clock):
+    """Migration 0013 on a ledger with invoices: each line gets its invoice's org_pk;
+    taken back to 0012 and up again, the same (docs/scaling.md: keys by organization)."""
+    from datetime import date
+
+    from tariff.storage import Ledger, downgrade
+    migrate(database_url)
+    db = Database(database_url)
+    try:
+        ledger = Ledger(db, evaluator, clock=clock)
+        for org in ("acme", "beta"):
+            ledger.create_organization(id=org, name=org, plan="enterprise_sales_assisted", term_start=date(2026, 1, 1),
+                                       seats={"enterprise": 2}, primary_owner={"id": "pat"})
+            ledger.run_billing(org, date(2026, 4, 1))
+
+        def lines():
+            with db.engine.connect() as c:
+                return sorted(c.execute(text(
+                    "SELECT organizations.id, invoice_lines.org_pk, invoices.org_pk, invoices.number "
+                    "FROM invoice_lines JOIN invoices ON invoices.pk = invoice_lines.invoice_pk "
+                    "JOIN organizations ON organizations.pk = invoices.org_pk")).all())
+        before = lines()
+        assert {row[0] for row in before} == {"acme", "beta"} and all(row[1] == row[2] for row in before)
+        assert downgrade(db, "0012") == "0012"
+        db.dispose()  # SQLite: pooled connections keep the old table definitions
+        assert "org_pk" not in {c["name"] for c in inspect(db.engine).get_columns("invoice_lines")}
+        assert migrate(db) == head_revision()
+        assert lines() == before
+    finally:
+        db.dispose()
+
+
 def test_several_processes_migrating_at_once_agree(database_url):
     """Every gunicorn worker migrates at start-up; they must not trip over each other."""
     code = "import sys; from storage import migrate; print(migrate(sys.argv[1]))"
