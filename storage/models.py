@@ -358,7 +358,10 @@ class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
-    org_pk: Mapped[int | None] = mapped_column(ForeignKey("organizations.pk"), nullable=True, index=True)
+    # No foreign key: endpoints are shared (a Citus reference table, docs/scaling.md), and
+    # Citus refuses a key from a shared table to a distributed one. endpoints.create checks
+    # the organization; organizations are never deleted.
+    org_pk: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(String(256))
     events: Mapped[str | None] = mapped_column(Text, nullable=True)

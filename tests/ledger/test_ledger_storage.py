@@ -39,12 +39,13 @@ def test_the_migrations_match_the_models(database):
     assert diff == []
 
 
-def test_invoice_lines_get_their_invoices_organization_up_and_down(database_url, evaluator, clock):
-    """Migration 0013 on a ledger with invoices: each line gets its invoice's org_pk;
-    taken back to 0012 and up again, the same (docs/scaling.md: keys by organization)."""
+def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clock):
+    """Migrations 0013 and 0014 on a ledger with invoices and webhook deliveries (tables
+    SQLite copies while others point at them): each invoice line gets its invoice's
+    org_pk; taken back to 0012 and up again, every row is the same (docs/scaling.md)."""
     from datetime import date
 
-    from tariff.storage import Ledger, downgrade
+    from tariff.storage import Ledger, downgrade, webhooks
     migrate(database_url)
     db = Database(database_url)
     try:
@@ -53,20 +54,32 @@ def test_invoice_lines_get_their_invoices_organization_up_and_down(database_url,
             ledger.create_organization(id=org, name=org, plan="enterprise_sales_assisted", term_start=date(2026, 1, 1),
                                        seats={"enterprise": 2}, primary_owner={"id": "pat"})
             ledger.run_billing(org, date(2026, 4, 1))
+        webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="whsec_0123456789abcdef",
+                        organization="acme")
+        ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("10"))
+        ledger.record_usage("acme", idempotency_key="a", member="pat", product="chat", model="claude-opus-4-6",
+                            tokens={"input": 1_000_000})  # half the limit: a notification, delivered to the endpoint
 
-        def lines():
+        def rows():
             with db.engine.connect() as c:
-                return sorted(c.execute(text(
+                lines = sorted(c.execute(text(
                     "SELECT organizations.id, invoice_lines.org_pk, invoices.org_pk, invoices.number "
                     "FROM invoice_lines JOIN invoices ON invoices.pk = invoice_lines.invoice_pk "
                     "JOIN organizations ON organizations.pk = invoices.org_pk")).all())
-        before = lines()
-        assert {row[0] for row in before} == {"acme", "beta"} and all(row[1] == row[2] for row in before)
+                deliveries = c.execute(text(
+                    "SELECT webhook_endpoints.id, webhook_events.id, webhook_deliveries.org_pk FROM webhook_deliveries "
+                    "JOIN webhook_endpoints ON webhook_endpoints.pk = webhook_deliveries.endpoint_pk "
+                    "JOIN webhook_events ON webhook_events.pk = webhook_deliveries.event_pk")).all()
+                return lines, deliveries
+        before = rows()
+        lines, deliveries = before
+        assert {row[0] for row in lines} == {"acme", "beta"} and all(row[1] == row[2] for row in lines)
+        assert len(deliveries) == 1
         assert downgrade(db, "0012") == "0012"
         db.dispose()  # SQLite: pooled connections keep the old table definitions
         assert "org_pk" not in {c["name"] for c in inspect(db.engine).get_columns("invoice_lines")}
         assert migrate(db) == head_revision()
-        assert lines() == before
+        assert rows() == before
     finally:
         db.dispose()
 
