@@ -123,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plugins():
-    """Subcommands that live in their own modules (explain, diff, keys)."""
+    """Subcommands that live in their own modules (explain, diff, keys, db, demo)."""
     found = []
-    for name in ("tariff.cli.explain", "tariff.cli.diff", "tariff.cli.keys", "tariff.cli.demo"):
+    for name in ("tariff.cli.explain", "tariff.cli.diff", "tariff.cli.keys", "tariff.cli.db", "tariff.cli.demo"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:

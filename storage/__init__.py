@@ -20,11 +20,11 @@ from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, 
                      Refused)
 from .ledger import Ledger
 from .limits import LimitSet
-from .schema import downgrade, head_revision, migrate
+from .schema import current, downgrade, head_revision, migrate
 from .usage import Authorization, UsageResult
 from .verify import check_ledger
 from . import webhooks  # noqa: F401  (installs the outbox's session events)
 
 __all__ = ["Authorization", "ConfigError", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
            "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",
-           "check_ledger", "check_settings", "database_url", "downgrade", "head_revision", "migrate"]
+           "check_ledger", "check_settings", "current", "database_url", "downgrade", "head_revision", "migrate"]

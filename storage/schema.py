@@ -13,12 +13,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from .db import Database, _operational
-from .errors import DatabaseUnavailable
+from .errors import DatabaseUnavailable, InvalidInput
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ADVISORY_LOCK = 0x7461726966  # "tarif"
@@ -39,41 +40,53 @@ def current_revision(database: Database) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def current(url_or_database: str | Database) -> str | None:
+    """The revision the database's schema is at (None: never migrated)."""
+    return _on(url_or_database, current_revision)
+
+
 def migrate(url_or_database: str | Database, revision: str = "head") -> str:
     """Upgrade the database to ``revision``; returns the revision it is at."""
+    return _on(url_or_database, lambda database: _upgrade(database, revision))
+
+
+def downgrade(url_or_database: str | Database, revision: str) -> str:
+    """Take the schema back to ``revision`` (rolling a release back, with the newer
+    release's code: it holds the migrations to undo); returns the revision it is at.
+    InvalidInput when ``revision`` is not one of the migrations, or not below the schema's."""
+    return _on(url_or_database, lambda database: _locked(database, lambda config: command.downgrade(config,
+                                                                                                    revision)))
+
+
+def _on(url_or_database: str | Database, run):
+    """``run(database)``; a database that cannot be reached or written is DatabaseUnavailable
+    naming it (without its password) and why, for the command that started it; Alembic's
+    refusal of a revision is InvalidInput naming it."""
     database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
     try:
-        with _operational():  # a database that cannot be reached or written: DatabaseUnavailable
-            return _upgrade(database, revision)
-    except DatabaseUnavailable as exc:  # say which database and why, for the command that started it
+        with _operational():
+            return run(database)
+    except DatabaseUnavailable as exc:
         cause = exc.__cause__
         reason = str(getattr(cause, "orig", None) or cause or "").strip().splitlines()
         exc.detail = f"{database.engine.url.render_as_string(hide_password=True)}" + (f": {reason[0]}" if reason else "")
         raise
+    except CommandError as exc:  # an unknown revision, or one the schema cannot go to from where it is
+        known = ", ".join(s.revision for s in reversed(list(ScriptDirectory.from_config(alembic_config())
+                                                             .walk_revisions())))
+        raise InvalidInput.field("revision", f"{exc} (the migrations: {known})") from exc
     finally:
         if database is not url_or_database:
             database.dispose()
 
 
 def _upgrade(database: Database, revision: str) -> str:
-    config = alembic_config()
     if revision == "head":
         head = head_revision()
         with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
             if MigrationContext.configure(connection).get_current_revision() == head:
                 return head
     return _locked(database, lambda config: command.upgrade(config, revision))
-
-
-def downgrade(url_or_database: str | Database, revision: str) -> str:
-    """Take the schema back to ``revision`` (rolling a release back); returns the revision it is at."""
-    database = url_or_database if isinstance(url_or_database, Database) else Database(url_or_database)
-    try:
-        with _operational():
-            return _locked(database, lambda config: command.downgrade(config, revision))
-    finally:
-        if database is not url_or_database:
-            database.dispose()
 
 
 def _locked(database: Database, step) -> str:

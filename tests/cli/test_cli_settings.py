@@ -1,5 +1,5 @@
 """A wrong setting or a database that cannot be used is one line naming it,
-from every command that opens the ledger (keys, demo, serve), never a
+from every command that opens the ledger (keys, demo, serve, db), never a
 traceback: exit 2 for a setting, 1 for a database that does not answer."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from tariff.api.config import build
 from tariff.cli.main import main
 from tariff.storage import ConfigError, Database, DatabaseUnavailable, migrate
 
-COMMANDS = [["keys", "list"], ["keys", "create", "--scope", "admin"], ["demo"], ["serve", "--port", "8799"]]
+COMMANDS = [["keys", "list"], ["keys", "create", "--scope", "admin"], ["demo"], ["serve", "--port", "8799"],
+            ["db", "current"], ["db", "upgrade"], ["db", "downgrade", "0012"]]
 
 SETTINGS = [
     ("TARIFF_DATABASE_URL", "garbage", "TARIFF_DATABASE_URL is not a database URL"),
