@@ -84,6 +84,23 @@ def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clo
         db.dispose()
 
 
+def test_a_sqlite_migration_that_leaves_rows_pointing_at_nothing_is_rolled_back(tmp_path):
+    """Foreign keys are off while SQLite copies tables: the check before the commit
+    refuses a schema with rows pointing at nothing, and the schema stays as it was."""
+    import sqlite3
+
+    from tariff.storage import current
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    assert migrate(url, "0012") == "0012"
+    raw = sqlite3.connect(tmp_path / "ledger.sqlite3")  # foreign keys off: SQLite's default
+    raw.execute("INSERT INTO seat_counts (org_pk, seat_type, count) VALUES (999, 'enterprise', 1)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(RuntimeError, match="rows pointing at nothing.*seat_counts"):
+        migrate(url)
+    assert current(url) == "0012"
+
+
 def test_several_processes_migrating_at_once_agree(database_url):
     """Every gunicorn worker migrates at start-up; they must not trip over each other."""
     code = "import sys; from storage import migrate; print(migrate(sys.argv[1]))"
