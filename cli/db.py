@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import sys
 
-
-def _url() -> str:
-    """The server's database URL: the same resolution as keys.database() (api/accounts)."""
-    from flask import Flask
-    from tariff.storage import check_settings, database_url
-    check_settings()  # every storage setting named when wrong (cli/main reports ConfigError)
-    return database_url(Flask("tariff").instance_path)
+from .keys import server_url
 
 
 def cmd_current(args) -> int:
     from tariff.storage import current, head_revision
-    at = current(_url())
+    at = current(server_url())
     print(f"schema at {at or 'nothing (never migrated)'}; this release's: {head_revision()}")
     return 0
 
@@ -31,7 +25,7 @@ def cmd_move(args) -> int:
     from tariff.storage import InvalidInput, downgrade, migrate
     step = migrate if args.db_command == "upgrade" else downgrade
     try:
-        print(f"schema at {step(_url(), args.revision)}")
+        print(f"schema at {step(server_url(), args.revision)}")
     except InvalidInput as exc:
         print(f"tariff db: {exc.message}", file=sys.stderr)
         return 2

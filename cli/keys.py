@@ -12,12 +12,18 @@ from __future__ import annotations
 import sys
 
 
-def database():
-    """The server's database: the same resolution as api/accounts (_open_ledger)."""
+def server_url() -> str:
+    """The server's database URL: the same resolution as api/accounts (_open_ledger)."""
     from flask import Flask
-    from tariff.storage import Database, check_settings, database_url, migrate
+    from tariff.storage import check_settings, database_url
     check_settings()  # every storage setting named when wrong (cli/main reports ConfigError)
-    url = database_url(Flask("tariff").instance_path)
+    return database_url(Flask("tariff").instance_path)
+
+
+def database():
+    """The server's database, migrated."""
+    from tariff.storage import Database, migrate
+    url = server_url()
     migrate(url)
     return Database(url)
 

@@ -37,7 +37,11 @@ def head_revision() -> str:
 
 def current_revision(database: Database) -> str | None:
     with database.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision(connection)
+
+
+def _revision(connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def current(url_or_database: str | Database) -> str | None:
@@ -83,9 +87,8 @@ def _on(url_or_database: str | Database, run):
 def _upgrade(database: Database, revision: str) -> str:
     if revision == "head":
         head = head_revision()
-        with database.engine.connect() as connection:  # the usual start: nothing to do, no lock taken
-            if MigrationContext.configure(connection).get_current_revision() == head:
-                return head
+        if current_revision(database) == head:  # the usual start: nothing to do, no lock taken
+            return head
     return _locked(database, lambda config: command.upgrade(config, revision))
 
 
@@ -101,12 +104,12 @@ def _locked(database: Database, step) -> str:
     config = alembic_config()
     with database.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        driver = connection.connection.driver_connection
+        driver = connection.connection.driver_connection if sqlite else None
         if sqlite:
             driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
-                if connection.dialect.name == "postgresql":
+                if not sqlite:  # PostgreSQL (SQLite's BEGIN IMMEDIATE is its lock)
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
                 config.attributes["connection"] = connection
                 step(config)
@@ -114,7 +117,7 @@ def _locked(database: Database, step) -> str:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
                         raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
-                return MigrationContext.configure(connection).get_current_revision()
+                return _revision(connection)
         finally:
             if sqlite:
                 driver.execute("PRAGMA foreign_keys=ON")
