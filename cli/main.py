@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     for name in ("path", "policies"):  # the default is decided when the command runs, not at import
         if name in args and getattr(args, name) is None:
             setattr(args, name, default_policies())
-    from tariff.storage import ConfigError, DatabaseUnavailable
+    from tariff.storage import ConfigError, DatabaseUnavailable, MigrationRefused
     try:
         return args.func(args)
     except ConfigError as exc:  # a setting (TARIFF_DATABASE_URL, ...) named, with what it takes
@@ -149,6 +149,9 @@ def main(argv=None) -> int:
         return 2
     except DatabaseUnavailable as exc:  # the ledger's database cannot be reached, opened or written
         print(f"tariff {args.command}: the ledger's database cannot be used: {exc.detail or exc}", file=sys.stderr)
+        return 1
+    except MigrationRefused as exc:  # rows the new schema's keys refuse: rolled back, the schema as it was
+        print(f"tariff {args.command}: {exc.message}", file=sys.stderr)
         return 1
 
 

@@ -16,8 +16,8 @@ billing, invoices); ``Ledger`` forwards to them. See docs/ledger.md.
 """
 from .config import ConfigError, check as check_settings, database_url
 from .db import Database
-from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, LedgerError, NotFound,
-                     Refused)
+from .errors import (Conflict, DatabaseBusy, DatabaseUnavailable, InvalidInput, LedgerError, MigrationRefused,
+                     NotFound, Refused)
 from .ledger import Ledger
 from .limits import LimitSet
 from .schema import current, downgrade, head_revision, migrate
@@ -26,5 +26,5 @@ from .verify import check_ledger
 from . import webhooks  # noqa: F401  (installs the outbox's session events)
 
 __all__ = ["Authorization", "ConfigError", "Conflict", "Database", "DatabaseBusy", "DatabaseUnavailable",
-           "InvalidInput", "Ledger", "LedgerError", "LimitSet", "NotFound", "Refused", "UsageResult",
+           "InvalidInput", "Ledger", "LedgerError", "LimitSet", "MigrationRefused", "NotFound", "Refused", "UsageResult",
            "check_ledger", "check_settings", "current", "database_url", "downgrade", "head_revision", "migrate"]

@@ -148,7 +148,7 @@ def _renew(uow: UnitOfWork, org: Organization, on: date, done: dict) -> None:
         SeatChange.org_pk == org.pk, SeatChange.status == "scheduled", SeatChange.effective_on <= on)
         .order_by(SeatChange.pk)).scalars())
     for change in removals:
-        who = session.get(Member, change.actor_pk)
+        who = session.get(Member, (org.pk, change.actor_pk)) if change.actor_pk is not None else None
         try:
             with session.begin_nested():
                 apply_removal(uow, org, who, change.seat_type, change.count, on, change)

@@ -33,6 +33,12 @@ class Conflict(LedgerError):
     code = "conflict"
 
 
+class MigrationRefused(Conflict):
+    """A migration found rows its new constraints refuse (storage/schema.py); it was rolled
+    back and the schema is as it was. The message names the constraint or the rows."""
+    code = "migration_refused"
+
+
 class InvalidInput(LedgerError):
     """A well-formed request that names things that do not fit (a seat type not on the plan)."""
     code = "invalid_request"

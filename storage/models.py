@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        MetaData, PrimaryKeyConstraint, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import Money, UTCDateTime
@@ -38,6 +38,37 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def org_key(table: str, *, sqlite_index: bool = False) -> tuple:
+    """The key of a table distributed by organization (docs/scaling.md): ``(org_pk, pk)``.
+
+    PostgreSQL (and Citus) have it as the primary key; ``pk`` is still drawn from one
+    sequence. SQLite auto-increments only a lone ``INTEGER PRIMARY KEY`` (the rowid), so
+    there ``pk`` alone stays the primary key (unique by itself, so ``(org_pk, pk)`` is
+    too; SQLite is one node, never distributed). ``sqlite_index``: SQLite gets a unique
+    index on ``(org_pk, pk)``, which a foreign key to the table (``org_fk``) needs there
+    and reads of an organization's rows in key order use; PostgreSQL's primary key is
+    that index already."""
+    key: tuple = (PrimaryKeyConstraint("org_pk", "pk", name=f"pk_{table}"),)
+    if sqlite_index:
+        key += (Index(f"uq_{table}_org_pk_pk", "org_pk", "pk", unique=True).ddl_if(dialect="sqlite"),)
+    return key
+
+
+def org_fk(table: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """A key to a row of the same organization, ``(org_pk, column)`` -> ``parent(org_pk, pk)``:
+    Citus joins distributed tables on their distribution column; named as the one-column
+    key it replaced."""
+    return ForeignKeyConstraint(["org_pk", column], [f"{parent}.org_pk", f"{parent}.pk"],
+                                name=f"fk_{table}_{column}_{parent}")
+
+
+def within(child: str, column: str, parent: str) -> str:
+    """A relationship's join along an ``org_fk``: the child's ``column`` alone is what the
+    relationship sets (``foreign``); ``org_pk`` is part of the child's own key, set with the
+    row, never cleared or copied by the ORM (SQLAlchemy's "overlapping foreign keys")."""
+    return f"and_({child}.org_pk == {parent}.org_pk, foreign({child}.{column}) == {parent}.pk)"
 
 
 class Organization(Base):
@@ -78,7 +109,7 @@ class SeatCount(Base):
 
 class Member(Base):
     __tablename__ = "members"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -90,41 +121,47 @@ class Member(Base):
     # Set when the member is removed: the row stays for their usage, charges
     # and invoice lines; the seat is free and the id is not given again.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    __table_args__ = (UniqueConstraint("org_pk", "id"), Index("ix_members_org_seat_type", "org_pk", "seat_type"))
+    __table_args__ = (*org_key("members", sqlite_index=True),
+                      UniqueConstraint("org_pk", "id"), Index("ix_members_org_seat_type", "org_pk", "seat_type"))
 
 
 class Limit(Base):
     """A spend limit: level organization (subject ''), seat_type (subject: the
     seat type) or individual (subject: the member's id). No row: not set."""
     __tablename__ = "limits"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     level: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(64), default="")
     amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # None: unlimited
-    set_by: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    set_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Ended with its level (a renewal to a plan without it, D11): kept for the
     # history, out of every decision.
     ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    __table_args__ = (UniqueConstraint("org_pk", "level", "subject"),)
+    __table_args__ = (*org_key("limits"), org_fk("limits", "set_by", "members"),
+                      UniqueConstraint("org_pk", "level", "subject"))
 
 
 class CreditEntry(Base):
     """The credit ledger: purchases (+) and consumption (-), append-only."""
     __tablename__ = "credit_entries"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     kind: Mapped[str] = mapped_column(String(16))  # purchase | consumption
     amount: Mapped[Decimal] = mapped_column(Money)
     balance_after: Mapped[Decimal] = mapped_column(Money)
-    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
-    usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
+    member_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    usage_record_pk: Mapped[int | None] = mapped_column(BigKey, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    usage_record: Mapped[UsageRecord | None] = relationship()
-    __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"), Index("ix_credit_entries_org", "org_pk", "pk"))
+    usage_record: Mapped[UsageRecord | None] = relationship(primaryjoin=within("CreditEntry", "usage_record_pk",
+                                                                                "UsageRecord"))
+    __table_args__ = (*org_key("credit_entries", sqlite_index=True),
+                      org_fk("credit_entries", "member_pk", "members"),
+                      org_fk("credit_entries", "usage_record_pk", "usage_records"),
+                      UniqueConstraint("org_pk", "idempotency_key"))
 
 
 class AutoTopUp(Base):
@@ -133,22 +170,23 @@ class AutoTopUp(Base):
     owner who set it (the policy decides each purchase), at most
     ``monthly_cap`` in a billing period. One per organization."""
     __tablename__ = "auto_top_ups"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"), unique=True)
     below: Mapped[Decimal] = mapped_column(Money)
     amount: Mapped[Decimal] = mapped_column(Money)
     monthly_cap: Mapped[Decimal] = mapped_column(Money)
-    member_pk: Mapped[int] = mapped_column(ForeignKey("members.pk"))  # who set it: the purchases are theirs
+    member_pk: Mapped[int] = mapped_column(Integer)  # who set it: the purchases are theirs
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (*org_key("auto_top_ups"), org_fk("auto_top_ups", "member_pk", "members"))
 
 
 class UsageRecord(Base):
     """One charged usage. The idempotency key is unique per organization: a
     retry finds the record and gets its first response back."""
     __tablename__ = "usage_records"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
-    member_pk: Mapped[int] = mapped_column(ForeignKey("members.pk"))
+    member_pk: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
     period_start: Mapped[date] = mapped_column(Date)
@@ -171,7 +209,8 @@ class UsageRecord(Base):
     # key; None from the CLI or a job), as events keep it: the audit trail.
     key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     key_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    __table_args__ = (UniqueConstraint("org_pk", "idempotency_key"),
+    __table_args__ = (*org_key("usage_records", sqlite_index=True), org_fk("usage_records", "member_pk", "members"),
+                      UniqueConstraint("org_pk", "idempotency_key"),
                       Index("ix_usage_records_org_period_member", "org_pk", "period_start", "member_pk"))
 
 
@@ -190,7 +229,7 @@ class SpendCounter(Base):
 class Notification(Base):
     """A spend threshold notification sent (M3): once per period per subject."""
     __tablename__ = "notifications"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     period_start: Mapped[date] = mapped_column(Date)
     level: Mapped[str] = mapped_column(String(16))
@@ -198,8 +237,8 @@ class Notification(Base):
     threshold_pct: Mapped[int] = mapped_column(Integer)
     spend: Mapped[Decimal] = mapped_column(Money)
     limit: Mapped[Decimal] = mapped_column(Money)
-    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
-    usage_record_pk: Mapped[int | None] = mapped_column(ForeignKey("usage_records.pk"), nullable=True)
+    member_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    usage_record_pk: Mapped[int | None] = mapped_column(BigKey, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Issue 13 item 4: notifications a forecast asks for (storage/forecast.py).
     # ``code`` is the vocabulary's notification id; ``detail`` its params as
@@ -210,14 +249,17 @@ class Notification(Base):
     # 'top-up <credit entry pk>', the balance the purchase left as limit.
     code: Mapped[str] = mapped_column(String(32), default="spend_threshold", server_default="spend_threshold")
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
-    usage_record: Mapped[UsageRecord | None] = relationship()
-    __table_args__ = (UniqueConstraint("org_pk", "period_start", "level", "subject", "threshold_pct"),)
+    usage_record: Mapped[UsageRecord | None] = relationship(primaryjoin=within("Notification", "usage_record_pk",
+                                                                                "UsageRecord"))
+    __table_args__ = (*org_key("notifications"), org_fk("notifications", "member_pk", "members"),
+                      org_fk("notifications", "usage_record_pk", "usage_records"),
+                      UniqueConstraint("org_pk", "period_start", "level", "subject", "threshold_pct"))
 
 
 class SeatChange(Base):
     """Seats added or removed, a member's seat type changed, a term renewed."""
     __tablename__ = "seat_changes"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     kind: Mapped[str] = mapped_column(String(16))  # initial | add | remove | type_change | renewal | period_fee
     status: Mapped[str] = mapped_column(String(16), default="applied")  # applied | scheduled | cancelled
@@ -225,22 +267,24 @@ class SeatChange(Base):
     to_seat_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     hipaa: Mapped[bool] = mapped_column(Boolean, default=False)
-    member_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
-    actor_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    member_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
     effective_on: Mapped[date] = mapped_column(Date)
     charged: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: plans, transition
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    charges: Mapped[list[Charge]] = relationship(back_populates="seat_change", order_by="Charge.pk")
-    __table_args__ = (Index("ix_seat_changes_org", "org_pk", "pk"),)
+    charges: Mapped[list[Charge]] = relationship(back_populates="seat_change", order_by="Charge.pk",
+                                                 primaryjoin=within("Charge", "seat_change_pk", "SeatChange"))
+    __table_args__ = (*org_key("seat_changes", sqlite_index=True), org_fk("seat_changes", "member_pk", "members"),
+                      org_fk("seat_changes", "actor_pk", "members"))
 
 
 class Charge(Base):
     """A seat charge line (seat fee, HIPAA add-on, seat upgrade), exact."""
     __tablename__ = "charges"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
-    seat_change_pk: Mapped[int | None] = mapped_column(ForeignKey("seat_changes.pk"), nullable=True)
+    seat_change_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
     period_start: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(32))
     item: Mapped[str] = mapped_column(String(64))
@@ -249,13 +293,15 @@ class Charge(Base):
     months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    seat_change: Mapped[SeatChange | None] = relationship(back_populates="charges")
-    __table_args__ = (Index("ix_charges_org_period", "org_pk", "period_start"),)
+    seat_change: Mapped[SeatChange | None] = relationship(back_populates="charges",
+                                                          primaryjoin=within("Charge", "seat_change_pk", "SeatChange"))
+    __table_args__ = (*org_key("charges"), org_fk("charges", "seat_change_pk", "seat_changes"),
+                      Index("ix_charges_org_period", "org_pk", "period_start"))
 
 
 class Invoice(Base):
     __tablename__ = "invoices"
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pk: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     number: Mapped[str] = mapped_column(String(100))  # "<organization id>-YYYY-MM": unique across organizations too
     period_start: Mapped[date] = mapped_column(Date)
@@ -265,15 +311,17 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     policy_version: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan")
-    __table_args__ = (UniqueConstraint("org_pk", "period_start"), UniqueConstraint("org_pk", "number"))
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", cascade="all, delete-orphan",
+                                                    primaryjoin=within("InvoiceLine", "invoice_pk", "Invoice"))
+    __table_args__ = (*org_key("invoices", sqlite_index=True),
+                      UniqueConstraint("org_pk", "period_start"), UniqueConstraint("org_pk", "number"))
 
 
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))  # the invoice's (docs/scaling.md)
-    invoice_pk: Mapped[int] = mapped_column(ForeignKey("invoices.pk"))
+    invoice_pk: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # usage | seat_fee | hipaa_addon | seat_upgrade
     member_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -282,16 +330,17 @@ class InvoiceLine(Base):
     tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     exact: Mapped[Decimal] = mapped_column(Money)  # before rounding
     amount: Mapped[Decimal] = mapped_column(Money)  # rounded half-up to cents
-    __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_pk", "position"),)
+    __table_args__ = (*org_key("invoice_lines"), org_fk("invoice_lines", "invoice_pk", "invoices"),
+                      Index("ix_invoice_lines_invoice", "invoice_pk", "position"))
 
 
 class Event(Base):
     """Every decision applied other than usage (which has its own table): an audit trail."""
     __tablename__ = "events"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     kind: Mapped[str] = mapped_column(String(32))
-    actor_pk: Mapped[int | None] = mapped_column(ForeignKey("members.pk"), nullable=True)
+    actor_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
     as_of: Mapped[date] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(16))
     decision: Mapped[str] = mapped_column(Text)
@@ -300,7 +349,7 @@ class Event(Base):
     # Who called (issue 9's audit trail): the key's id and name; None: local mode or before keys.
     key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     key_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    __table_args__ = (Index("ix_events_org", "org_pk", "pk"),)
+    __table_args__ = (*org_key("events", sqlite_index=True), org_fk("events", "actor_pk", "members"))
 
 
 class IdempotentAnswer(Base):
@@ -379,14 +428,15 @@ class WebhookEvent(Base):
     attempt), written in the transaction of the change it reports.
     ``dedupe_key``: a block already reported in the same state is not again."""
     __tablename__ = "webhook_events"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64))  # random (outbox.new_id): unique across organizations too
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     type: Mapped[str] = mapped_column(String(100))
     dedupe_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("org_pk", "id"), UniqueConstraint("org_pk", "dedupe_key"))
+    __table_args__ = (*org_key("webhook_events", sqlite_index=True),
+                      UniqueConstraint("org_pk", "id"), UniqueConstraint("org_pk", "dedupe_key"))
 
 
 class WebhookDelivery(Base):
@@ -395,9 +445,9 @@ class WebhookDelivery(Base):
     creation or the last retry by hand). A dispatcher holds it while
     ``lease_until`` is ahead (``lease_token`` says which claim)."""
     __tablename__ = "webhook_deliveries"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     endpoint_pk: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.pk"))
-    event_pk: Mapped[int] = mapped_column(ForeignKey("webhook_events.pk"))
+    event_pk: Mapped[int] = mapped_column(BigKey)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
     status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -412,8 +462,9 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    event: Mapped[WebhookEvent] = relationship()
-    __table_args__ = (UniqueConstraint("org_pk", "endpoint_pk", "event_pk"),  # the event's organization
+    event: Mapped[WebhookEvent] = relationship(primaryjoin=within("WebhookDelivery", "event_pk", "WebhookEvent"))
+    __table_args__ = (*org_key("webhook_deliveries"), org_fk("webhook_deliveries", "event_pk", "webhook_events"),
+                      UniqueConstraint("org_pk", "endpoint_pk", "event_pk"),  # the event's organization
                       Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
                       Index("ix_webhook_deliveries_endpoint", "endpoint_pk", "pk"))
 
@@ -426,12 +477,13 @@ class UsageVoid(Base):
     spend counters and invoices stay sums of the records; what it had is kept
     here, with the credits given back (``credited``; 0 on plans without)."""
     __tablename__ = "usage_voids"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
     org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
-    usage_record_pk: Mapped[int] = mapped_column(ForeignKey("usage_records.pk"))
+    usage_record_pk: Mapped[int] = mapped_column(BigKey)
     billed: Mapped[Decimal] = mapped_column(Money)
     included: Mapped[Decimal] = mapped_column(Money)
     credited: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("org_pk", "usage_record_pk"),)
+    __table_args__ = (*org_key("usage_voids"), org_fk("usage_voids", "usage_record_pk", "usage_records"),
+                      UniqueConstraint("org_pk", "usage_record_pk"))

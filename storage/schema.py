@@ -17,9 +17,10 @@ from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from .db import Database, _operational
-from .errors import DatabaseUnavailable, InvalidInput
+from .errors import DatabaseUnavailable, InvalidInput, MigrationRefused
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ADVISORY_LOCK = 0x7461726966  # "tarif"
@@ -29,6 +30,16 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def made_on(dialect: str):
+    """Alembic's ``include_object`` for comparing the models with a database of ``dialect``:
+    leaves out what the models make on other databases only (``ddl_if``: SQLite's unique
+    ``(org_pk, pk)`` indexes, models.org_key), which Alembic does not know of."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return reflected or only is None or only.dialect in (None, dialect)
+    return include
 
 
 def head_revision() -> str:
@@ -112,11 +123,16 @@ def _locked(database: Database, step) -> str:
                 if not sqlite:  # PostgreSQL (SQLite's BEGIN IMMEDIATE is its lock)
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
                 config.attributes["connection"] = connection
-                step(config)
+                try:
+                    step(config)
+                except IntegrityError as exc:  # PostgreSQL checks a new key against the rows as it makes it
+                    why = "; ".join(" ".join(line.split()) for line in str(exc.orig).strip().splitlines())
+                    raise MigrationRefused(f"the migration finds rows its keys refuse: {why}") from exc
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if broken:
-                        raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
+                    if broken:  # (table, rowid, parent table, key number)
+                        raise MigrationRefused(f"the migration leaves rows its foreign keys refuse (table, row, parent): "
+                                               f"{[row[:3] for row in broken[:5]]}")
                 return _revision(connection)
         finally:
             if sqlite:

@@ -71,8 +71,8 @@ def cancel(books: Books, org_id: str, change_id: int, *, actor: str, idempotency
         once = idempotency.Once(uow, org.id, "seats.cancel", idempotency_key, actor=actor, change_id=change_id)
         if once.replay is not None:
             return once.replay
-        change = uow.session.get(SeatChange, change_id)
-        if change is None or change.org_pk != org.pk:
+        change = uow.session.get(SeatChange, (org.pk, change_id))
+        if change is None:
             raise NotFound(f"no seat change {change_id} in organization {org.id!r}", "seat_change_not_found")
         if change.status != "scheduled":
             raise Conflict(f"seat change {change_id} is {change.status}, not scheduled", "not_scheduled")

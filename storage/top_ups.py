@@ -93,7 +93,7 @@ def top_up_if_due(uow: UnitOfWork, org_pk: int) -> CreditEntry | None:
         return None
     if _bought_this_period(uow, org) + rule.amount > rule.monthly_cap:
         return None
-    owner = uow.session.get(Member, rule.member_pk)
+    owner = uow.session.get(Member, (org_pk, rule.member_pk))
     if owner is None or owner.removed_at is not None:
         return None
     decision = uow.decide(requests.request(org, uow.today, {"type": "credit_purchase", "amount": rule.amount,
@@ -133,7 +133,7 @@ def _view(uow: UnitOfWork, org: Organization, rule: AutoTopUp | None) -> dict:
     if rule is None:
         return {"enabled": False, "below": None, "amount": None, "monthly_cap": None, "set_by": None,
                 "bought_this_period": views.money(_bought_this_period(uow, org)), "updated_at": None}
-    owner = uow.session.get(Member, rule.member_pk)
+    owner = uow.session.get(Member, (org.pk, rule.member_pk))
     return {"enabled": True, "below": views.money(rule.below), "amount": views.money(rule.amount),
             "monthly_cap": views.money(rule.monthly_cap), "set_by": owner.id,
             "bought_this_period": views.money(_bought_this_period(uow, org)), "updated_at": views.iso(rule.updated_at)}

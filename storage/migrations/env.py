@@ -8,6 +8,7 @@ of a server may call it at start-up at once, and one of them migrates.
 from alembic import context
 
 from tariff.storage.models import Base
+from tariff.storage.schema import made_on
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -18,6 +19,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
     compare_type=True,
+    include_object=made_on(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()

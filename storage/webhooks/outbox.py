@@ -138,7 +138,7 @@ def install() -> None:
 
 def _reported(session: Session, row) -> list[tuple[int, str, dict, datetime]]:
     if isinstance(row, Notification):
-        member = session.get(Member, row.member_pk) if row.member_pk is not None else None
+        member = session.get(Member, (row.org_pk, row.member_pk)) if row.member_pk is not None else None
         data = views.notification(row, member.id if member else None)
         return [(row.org_pk, f"notification.{data['type']}", data, row.created_at)]
     decision = json.loads(row.decision)

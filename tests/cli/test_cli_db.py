@@ -47,3 +47,24 @@ def test_a_revision_that_cannot_be_gone_to_is_named(argv, says, capsys):
     assert err.startswith("tariff db: revision: ") and says in err and "0001" in err and "Traceback" not in err
     assert len(err.splitlines()) == 1
     assert run(capsys, "current")[1].startswith("schema at 0012;")  # left as it was
+
+
+def test_rows_the_new_keys_refuse_stop_the_upgrade_in_one_line(tmp_path, capsys):
+    """An acme audit entry naming beta's member as its actor: 0015's keys within the
+    organization refuse it; the upgrade says which table, exits 1, and leaves 0014."""
+    import sqlite3
+    assert run(capsys, "upgrade", "0014") == (0, "schema at 0014", "")
+    raw = sqlite3.connect(tmp_path / "ledger.sqlite3")
+    raw.executescript(
+        "INSERT INTO organizations (pk, id, name, plan, channel, term_start, renewal_date, hipaa_seats, extra_usage,"
+        " credit_balance, created_at, updated_at) VALUES (1, 'acme', 'a', 'p', 'c', '2026-01-01', '2027-01-01', 0, 0,"
+        " 0, 'x', 'x'), (2, 'beta', 'b', 'p', 'c', '2026-01-01', '2027-01-01', 0, 0, 0, 'x', 'x');"
+        "INSERT INTO members (pk, org_pk, id, role, seat_type, created_at, updated_at) VALUES"
+        " (1, 1, 'pat', 'primary_owner', 'enterprise', 'x', 'x'), (2, 2, 'pat', 'primary_owner', 'enterprise', 'x', 'x');"
+        "INSERT INTO events (org_pk, kind, actor_pk, as_of, outcome, decision, created_at) VALUES"
+        " (1, 'limit_change', 2, '2026-01-02', 'allow', '{}', 'x');")
+    raw.close()
+    assert run(capsys, "upgrade") == (
+        1, "", "tariff db: the migration leaves rows its foreign keys refuse (table, row, parent): "
+               "[('events', 1, 'members')]")
+    assert run(capsys, "current")[1].startswith("schema at 0014;")

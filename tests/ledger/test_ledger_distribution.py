@@ -4,9 +4,10 @@ usage path issues, and fails where that breaks:
 
 - every ledger table carries ``org_pk`` (the few shared tables aside: they
   would be Citus reference tables);
-- every primary key and unique constraint of a ledger table includes it, but
-  for the gaps listed in GAPS (docs/scaling.md says what is left to do): a new
-  gap fails, and so does a fixed one until it leaves the list;
+- every primary key and unique constraint of a ledger table includes it;
+- every foreign key from one ledger table to another is ``(org_pk, ...)`` to
+  ``(org_pk, pk)``: a row points only at its own organization's rows, on one
+  shard (Citus refuses the key otherwise);
 - every statement of the usage path (record, batch, authorize, void) that
   touches a ledger table names the organization (``org_pk``, or the
   organization's row by id), so each runs on one shard.
@@ -28,12 +29,6 @@ ROOT = "organizations"
 # Keyed by the organization another way (idempotent_answers.scope is its public id, "" when
 # creating one): to carry org_pk before distributing.
 NO_ORG_PK = {"idempotent_answers"}
-# Primary keys and unique constraints without org_pk today (docs/scaling.md: what is left).
-GAPS = {
-    ("auto_top_ups", "pk"), ("charges", "pk"), ("credit_entries", "pk"), ("events", "pk"), ("invoices", "pk"),
-    ("invoice_lines", "pk"), ("limits", "pk"), ("members", "pk"), ("notifications", "pk"), ("seat_changes", "pk"),
-    ("usage_records", "pk"), ("usage_voids", "pk"), ("webhook_deliveries", "pk"), ("webhook_events", "pk"),
-}
 
 
 def ledger_tables():
@@ -45,7 +40,7 @@ def test_every_ledger_table_carries_the_organization():
     assert missing == NO_ORG_PK
 
 
-def test_every_key_includes_the_organization_but_for_the_known_gaps():
+def test_every_key_includes_the_organization():
     gaps = set()
     for table in ledger_tables():
         if table.name in NO_ORG_PK:
@@ -58,7 +53,22 @@ def test_every_key_includes_the_organization_but_for_the_known_gaps():
         for index in table.indexes:
             if index.unique and "org_pk" not in index.columns:
                 gaps.add((table.name, "unique index " + ", ".join(c.name for c in index.columns)))
-    assert gaps == GAPS, "a key without the organization (or a gap closed: update GAPS and docs/scaling.md)"
+    assert gaps == set()
+
+
+def test_every_key_between_ledger_tables_stays_within_the_organization():
+    distributed = {t.name for t in ledger_tables()}
+    crossing = set()
+    for table in ledger_tables():
+        for key in table.foreign_key_constraints:
+            if key.referred_table.name not in distributed:
+                continue  # to the root (organizations.pk is org_pk) or to a shared table
+            pairs = {(fk.parent.name, fk.column.name) for fk in key.elements}
+            if ("org_pk", "org_pk") not in pairs:
+                crossing.add((table.name, key.name))
+    assert crossing == set()
+    assert len([k for t in ledger_tables() for k in t.foreign_key_constraints
+                if k.referred_table.name in distributed]) == 14  # the check saw the keys it is about
 
 
 def test_shared_tables_point_at_no_organization_table():

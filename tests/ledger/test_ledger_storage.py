@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
-from tariff.storage import Database, database_url as default_url, head_revision, migrate
+from tariff.storage import Database, MigrationRefused, database_url as default_url, head_revision, migrate
 from tariff.storage.models import Base, Organization
-from tariff.storage.schema import current_revision
+from tariff.storage.schema import current_revision, made_on
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # not from conftest: its module name is shared
 
@@ -35,12 +35,14 @@ def test_the_migrations_match_the_models(database):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     with database.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": made_on(connection.dialect.name)})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
 def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clock):
-    """Migrations 0013 and 0014 on a ledger with invoices and webhook deliveries (tables
+    """Migrations 0013 to 0015 on a ledger with invoices and webhook deliveries (tables
     SQLite copies while others point at them): each invoice line gets its invoice's
     org_pk; taken back to 0012 and up again, every row is the same (docs/scaling.md)."""
     from datetime import date
@@ -96,9 +98,36 @@ def test_a_sqlite_migration_that_leaves_rows_pointing_at_nothing_is_rolled_back(
     raw.execute("INSERT INTO seat_counts (org_pk, seat_type, count) VALUES (999, 'enterprise', 1)")
     raw.commit()
     raw.close()
-    with pytest.raises(RuntimeError, match="rows pointing at nothing.*seat_counts"):
+    with pytest.raises(MigrationRefused, match="rows its foreign keys refuse.*seat_counts"):
         migrate(url)
     assert current(url) == "0012"
+
+
+def test_a_row_pointing_at_another_organizations_row_stops_migration_0015(database_url):
+    """0015 makes every key between an organization's tables name the organization: a row
+    pointing at another organization's member is refused, on both databases, naming the key
+    (PostgreSQL) or the table (SQLite), and the schema stays at 0014."""
+    from tariff.storage import current
+    assert migrate(database_url, "0014") == "0014"
+    db = Database(database_url)
+    try:
+        with db.engine.begin() as c:
+            for pk, org in ((1, "acme"), (2, "beta")):
+                c.execute(text("INSERT INTO organizations (pk, id, name, plan, channel, term_start, renewal_date, "
+                               "hipaa_seats, extra_usage, credit_balance, created_at, updated_at) VALUES "
+                               "(:pk, :id, :id, 'p', 'c', '2026-01-01', '2027-01-01', 0, false, 0, "
+                               "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"), {"pk": pk, "id": org})
+                c.execute(text("INSERT INTO members (pk, org_pk, id, role, seat_type, created_at, updated_at) VALUES "
+                               "(:pk, :pk, 'pat', 'primary_owner', 'enterprise', '2026-01-01 00:00:00+00:00', "
+                               "'2026-01-01 00:00:00+00:00')"), {"pk": pk})
+            # acme's audit entry naming beta's member as its actor: a key 0014 allows
+            c.execute(text("INSERT INTO events (org_pk, kind, actor_pk, as_of, outcome, decision, created_at) VALUES "
+                           "(1, 'limit_change', 2, '2026-01-02', 'allow', '{}', '2026-01-02 00:00:00+00:00')"))
+    finally:
+        db.dispose()
+    with pytest.raises(MigrationRefused, match="fk_events_actor_pk_members|events"):
+        migrate(database_url)
+    assert current(database_url) == "0014"
 
 
 def test_several_processes_migrating_at_once_agree(database_url):
