@@ -40,7 +40,7 @@ def run(books: Books, org_id: str, on: date, idempotency_key: str | None = None)
     with books.write() as uow:
         _not_future(on, uow.today)
         org = uow.lock_org(org_id)
-        once = idempotency.Once(uow, org.id, "billing.run", idempotency_key, date=on.isoformat())
+        once = idempotency.Once(uow, org, "billing.run", idempotency_key, date=on.isoformat())
         if once.replay is not None:
             return once.replay
         done = {"organization": org.id, "date": on.isoformat(), "closed_periods": [], "invoices": [],

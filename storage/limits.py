@@ -42,7 +42,7 @@ def set_limit(books: Books, org_id: str, *, actor: str, level: str, limit: Decim
     """``render_decision`` makes the kept answer's decision (with an idempotency key)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "limits.set", idempotency_key, actor=actor, level=level,
+        once = idempotency.Once(uow, org, "limits.set", idempotency_key, actor=actor, level=level,
                                 limit=str(limit), subject=subject)
         if once.replay is not None:
             return LimitSet({k: v for k, v in once.replay.items() if k != "decision"}, None, dict(once.replay),

@@ -22,7 +22,7 @@ def add(books: Books, org_id: str, *, actor: str, id: str | None = None, role: s
     member_id = inputs.check_id(id, "id") if id else inputs.new_id("mem")
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "members.add", idempotency_key, actor=actor, id=id, role=role,
+        once = idempotency.Once(uow, org, "members.add", idempotency_key, actor=actor, id=id, role=role,
                                 seat_type=seat_type, name=name, email=email)
         if once.replay is not None:
             return once.replay
@@ -66,7 +66,7 @@ def remove(books: Books, org_id: str, member_id: str, *, actor: str, idempotency
     role is transferred first."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "members.remove", idempotency_key, member=member_id, actor=actor)
+        once = idempotency.Once(uow, org, "members.remove", idempotency_key, member=member_id, actor=actor)
         if once.replay is not None:
             return once.replay
         member = uow.member(org, member_id)
@@ -81,7 +81,7 @@ def transfer_owner(books: Books, org_id: str, *, actor: str, to: str, idempotenc
     stays an owner. Answers both members as they are now."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "members.transfer_owner", idempotency_key, actor=actor, to=to)
+        once = idempotency.Once(uow, org, "members.transfer_owner", idempotency_key, actor=actor, to=to)
         if once.replay is not None:
             return once.replay
         target = uow.member(org, to)
@@ -98,7 +98,7 @@ def change(books: Books, org_id: str, member_id: str, *, actor: str, role: str |
     effective at once; a dearer seat type is charged for the months left)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "members.change", idempotency_key, member=member_id, actor=actor,
+        once = idempotency.Once(uow, org, "members.change", idempotency_key, member=member_id, actor=actor,
                                 role=role, seat_type=seat_type)
         if once.replay is not None:
             return once.replay

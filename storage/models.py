@@ -352,20 +352,34 @@ class Event(Base):
     __table_args__ = (*org_key("events", sqlite_index=True), org_fk("events", "actor_pk", "members"))
 
 
-class IdempotentAnswer(Base):
+class KeptAnswer:
     """The first answer of a request made with an Idempotency-Key (storage/idempotency.py):
-    per scope (an organization's id; "" for creating one) a key is used once, for one
-    operation and one request (``request_hash``), kept for the retention window."""
-    __tablename__ = "idempotent_answers"
-    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(64))
+    a key is used once, for one operation and one request (``request_hash``), kept for the
+    retention window."""
     idempotency_key: Mapped[str] = mapped_column(String(255))
     operation: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     answer: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (UniqueConstraint("scope", "idempotency_key"),
+
+
+class IdempotentAnswer(KeptAnswer, Base):
+    """Kept answers of an organization's operations: its key, per organization."""
+    __tablename__ = "idempotent_answers"
+    pk: Mapped[int] = mapped_column(BigKey, autoincrement=True)
+    org_pk: Mapped[int] = mapped_column(ForeignKey("organizations.pk"))
+    __table_args__ = (*org_key("idempotent_answers"), UniqueConstraint("org_pk", "idempotency_key"),
                       Index("ix_idempotent_answers_created", "created_at"))
+
+
+class SharedAnswer(KeptAnswer, Base):
+    """Kept answers of operations of no organization, a key per ``scope``: "" for creating
+    one and for webhook endpoints (which may serve every organization), "#keys" for API
+    keys. Shared (a Citus reference table, docs/scaling.md)."""
+    __tablename__ = "shared_answers"
+    pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("scope", "idempotency_key"), Index("ix_shared_answers_created", "created_at"))
 
 
 # -- trust (issue 9): API keys, the session signing secret, who made each event ------------

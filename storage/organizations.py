@@ -29,7 +29,8 @@ INCLUDED_ALLOWANCE = "included_allowance"  # the plans whose seats include usage
 def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[str, int], primary_owner: dict,
            id: str | None = None, channel: str | None = None, hipaa_seats: int = 0,
            extra_usage: bool = False, idempotency_key: str | None = None) -> dict:
-    """``idempotency_key``: unique among creations (scope ""), whatever the id."""
+    """``idempotency_key``: unique among the operations of no organization (kept in
+    ``shared_answers``), whatever the id."""
     org_id = inputs.check_id(id, "id") if id else inputs.new_id("org")
     try:
         with books.write() as uow:
@@ -107,7 +108,7 @@ def update(books: Books, org_id: str, *, actor: str, name: str | None = None, ex
     switching on is ``enable_extra_usage``; renaming ``organization_rename``."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "organizations.update", idempotency_key, actor=actor, name=name,
+        once = idempotency.Once(uow, org, "organizations.update", idempotency_key, actor=actor, name=name,
                                 extra_usage=extra_usage)
         if once.replay is not None:
             return once.replay

@@ -25,7 +25,7 @@ def add(books: Books, org_id: str, *, actor: str, count: int, seat_type: str | N
         hipaa: bool = False, idempotency_key: str | None = None) -> dict:
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "seats.add", idempotency_key, actor=actor, count=count,
+        once = idempotency.Once(uow, org, "seats.add", idempotency_key, actor=actor, count=count,
                                 seat_type=seat_type, hipaa=hipaa)
         if once.replay is not None:
             return once.replay
@@ -37,7 +37,7 @@ def remove(books: Books, org_id: str, *, actor: str, count: int, seat_type: str 
            at_renewal: bool = False, idempotency_key: str | None = None) -> dict:
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "seats.remove", idempotency_key, actor=actor, count=count,
+        once = idempotency.Once(uow, org, "seats.remove", idempotency_key, actor=actor, count=count,
                                 seat_type=seat_type, at_renewal=at_renewal)
         if once.replay is not None:
             return once.replay
@@ -68,7 +68,7 @@ def cancel(books: Books, org_id: str, change_id: int, *, actor: str, idempotency
     """Cancel a scheduled removal before it applies."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "seats.cancel", idempotency_key, actor=actor, change_id=change_id)
+        once = idempotency.Once(uow, org, "seats.cancel", idempotency_key, actor=actor, change_id=change_id)
         if once.replay is not None:
             return once.replay
         change = uow.session.get(SeatChange, (org.pk, change_id))

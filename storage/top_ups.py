@@ -48,7 +48,7 @@ def put(books: Books, org_id: str, *, actor: str, below: Decimal, amount: Decima
     _check(below=below, amount=amount, monthly_cap=monthly_cap)
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "auto_top_up.put", idempotency_key, actor=actor, below=money.fmt(below),
+        once = idempotency.Once(uow, org, "auto_top_up.put", idempotency_key, actor=actor, below=money.fmt(below),
                                 amount=money.fmt(amount), monthly_cap=money.fmt(monthly_cap))
         if once.replay is not None:
             return once.replay
@@ -68,7 +68,7 @@ def delete(books: Books, org_id: str, *, actor: str, idempotency_key: str | None
     """End the automatic top-up (decided like setting it: the same owners)."""
     with books.write() as uow:
         org, who = uow.acting(org_id, actor)
-        once = idempotency.Once(uow, org.id, "auto_top_up.delete", idempotency_key, actor=actor)
+        once = idempotency.Once(uow, org, "auto_top_up.delete", idempotency_key, actor=actor)
         if once.replay is not None:
             return once.replay
         rule = _find(uow, org)

@@ -38,7 +38,7 @@ def void(books: Books, org_id: str, usage_id: int, *, idempotency_key: str | Non
     """Take back usage ``usage_id``: what went back, and the credit balance after."""
     with books.write() as uow:
         org = uow.lock_org(org_id)
-        once = idempotency.Once(uow, org.id, "usage.void", idempotency_key, usage_id=usage_id, reason=reason)
+        once = idempotency.Once(uow, org, "usage.void", idempotency_key, usage_id=usage_id, reason=reason)
         if once.replay is not None:
             return idempotency.Replayed({**once.replay, "replayed": True})
         session = uow.session

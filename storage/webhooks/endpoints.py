@@ -2,9 +2,10 @@
 (list, retry by hand). Lists are pages as every list's (storage/pages.py):
 ``{"items": [...], "next": cursor}`` in creation order.
 
-Registering with an Idempotency-Key: the scope is "" (endpoints may belong
-to no organization) and the request fingerprint names the organization, so
-one key cannot replay another organization's answer.
+Registering with an Idempotency-Key: the key is among those of no
+organization (``shared_answers``: endpoints may belong to none) and the
+request fingerprint names the organization, so one key cannot replay another
+organization's answer.
 """
 from __future__ import annotations
 

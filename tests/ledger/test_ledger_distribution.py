@@ -22,13 +22,10 @@ from sqlalchemy import UniqueConstraint, event
 from tariff.storage.models import Base
 
 # Shared by every organization: Citus reference tables (a webhook endpoint may serve every
-# organization).
-REFERENCE = {"keys", "service_secrets", "webhook_endpoints"}
+# organization; shared_answers are the kept answers of operations of none).
+REFERENCE = {"keys", "service_secrets", "webhook_endpoints", "shared_answers"}
 # The root: its own pk is the distribution key (org_pk everywhere else).
 ROOT = "organizations"
-# Keyed by the organization another way (idempotent_answers.scope is its public id, "" when
-# creating one): to carry org_pk before distributing.
-NO_ORG_PK = {"idempotent_answers"}
 
 
 def ledger_tables():
@@ -37,14 +34,12 @@ def ledger_tables():
 
 def test_every_ledger_table_carries_the_organization():
     missing = {t.name for t in ledger_tables() if "org_pk" not in t.c}
-    assert missing == NO_ORG_PK
+    assert missing == set()
 
 
 def test_every_key_includes_the_organization():
     gaps = set()
     for table in ledger_tables():
-        if table.name in NO_ORG_PK:
-            continue
         if "org_pk" not in table.primary_key.columns:
             gaps.add((table.name, "pk"))
         for constraint in table.constraints:
@@ -114,5 +109,5 @@ def test_every_statement_of_the_usage_path_names_the_organization(ledger, new_or
         if tables == {ROOT}:
             assert "organizations.id =" in text or "organizations.pk =" in text, statement
         else:
-            assert "org_pk" in text or "scope" in text, statement
+            assert "org_pk" in text, statement
     assert checked >= 10

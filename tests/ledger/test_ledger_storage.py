@@ -86,6 +86,59 @@ def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clo
         db.dispose()
 
 
+def test_kept_answers_move_by_organization_and_replay_across_0016(database_url, evaluator, clock):
+    """0016: an organization's kept answers carry its org_pk, those of no organization
+    (creating one, "#keys") move to shared_answers with their scope; taken back to 0015
+    and up again, the rows are the same and every retry still replays its first answer."""
+    from datetime import date
+
+    from tariff.storage import Ledger, downgrade, keys
+    migrate(database_url)
+    db = Database(database_url)
+    try:
+        ledger = Ledger(db, evaluator, clock=clock)
+
+        def requests():  # the same key in each organization, and in the shared scopes
+            made = [ledger.create_organization(id=org, name=org, plan="enterprise_sales_assisted",
+                                               term_start=date(2026, 1, 1), seats={"enterprise": 2},
+                                               primary_owner={"id": "pat"}, idempotency_key=f"make-{org}")
+                    for org in ("acme", "beta")]
+            limits = [ledger.set_limit(org, actor="pat", level="organization", limit=Decimal("10"),
+                                       idempotency_key="lim") for org in ("acme", "beta")]
+            return [dict(answer) for answer in made] + [(limit.answer, limit.replayed) for limit in limits]
+        first = requests()
+        assert [replayed for _, replayed in first[2:]] == [False, False]
+        key, _ = keys.create(db, "service", organization="acme", name="svc", idempotency_key="lim")
+
+        def kept():
+            with db.engine.connect() as c:
+                by_org = c.execute(text(
+                    "SELECT organizations.id, a.idempotency_key, a.operation, a.answer FROM idempotent_answers a "
+                    "JOIN organizations ON organizations.pk = a.org_pk ORDER BY 1, 2")).all()
+                shared = c.execute(text("SELECT scope, idempotency_key, operation, answer FROM shared_answers "
+                                        "ORDER BY 1, 2")).all()
+            return by_org, shared
+        before = kept()
+        assert [(org, k, op) for org, k, op, _ in before[0]] == [("acme", "lim", "limits.set"),
+                                                                 ("beta", "lim", "limits.set")]
+        assert [(scope, k, op) for scope, k, op, _ in before[1]] == [
+            ("", "make-acme", "organizations.create"), ("", "make-beta", "organizations.create"),
+            ("#keys", "lim", "keys.create")]
+        assert downgrade(db, "0015") == "0015"
+        db.dispose()
+        with db.engine.connect() as c:
+            scopes = c.execute(text("SELECT scope, idempotency_key FROM idempotent_answers ORDER BY 1, 2")).all()
+        assert scopes == [("", "make-acme"), ("", "make-beta"), ("#keys", "lim"), ("acme", "lim"), ("beta", "lim")]
+        assert migrate(db) == head_revision()
+        db.dispose()
+        assert kept() == before
+        again = requests()
+        assert again[:2] == first[:2] and again[2:] == [(answer, True) for answer, _ in first[2:]]
+        assert keys.create(db, "service", organization="acme", name="svc", idempotency_key="lim")[0] == key
+    finally:
+        db.dispose()
+
+
 def test_a_sqlite_migration_that_leaves_rows_pointing_at_nothing_is_rolled_back(tmp_path):
     """Foreign keys are off while SQLite copies tables: the check before the commit
     refuses a schema with rows pointing at nothing, and the schema stays as it was."""
