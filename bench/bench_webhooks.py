@@ -29,7 +29,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, insert
 
 from tariff.storage import Database, migrate
-from tariff.storage.models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from tariff.storage.models import Organization, OrganizationId, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tariff.storage.webhooks import Dispatcher, Settings
 
 
@@ -65,6 +65,7 @@ def fill(db: Database, url: str, count: int) -> None:
         endpoint = WebhookEndpoint(id="wh_bench", url=url, secret="whsec_bench_0123456789", created_at=now)
         session.add_all([org, endpoint])
         session.flush()
+        session.add(OrganizationId(id="acme", org_pk=org.pk))
         events = [{"id": f"evt_{secrets.token_hex(12)}", "org_pk": org.pk, "type": "notification.spend_threshold",
                    "created_at": now} for _ in range(count)]
         for event in events:

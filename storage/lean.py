@@ -18,7 +18,6 @@ session event on Notification does not see them: hook this function).
 """
 from __future__ import annotations
 
-import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -27,9 +26,8 @@ from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
                         null, or_, select, union_all, update)
-from sqlalchemy.engine import Engine
 
-from . import direct
+from . import direct, repository as repo
 from .webhooks import outbox
 from .models import AutoTopUp, CreditEntry, Limit, Member, Notification, Organization, SpendCounter, UsageRecord
 from .types import Money, UTCDateTime
@@ -41,8 +39,9 @@ TOP = AutoTopUp.__table__
 
 _ORG_COLUMNS = (ORG.c.pk, ORG.c.id, ORG.c.plan, ORG.c.channel, ORG.c.term_start, ORG.c.hipaa_seats,
                 ORG.c.extra_usage, ORG.c.credit_balance, ORG.c.closed_through)
-LOCK_ORG = select(*_ORG_COLUMNS).where(ORG.c.id == bindparam("org")).with_for_update()
-READ_ORG = select(*_ORG_COLUMNS).where(ORG.c.id == bindparam("org"))
+# By pk (repository.org_pk) and id: on the organization's shard, and no other organization's.
+READ_ORG = select(*_ORG_COLUMNS).where(ORG.c.pk == bindparam("pk"), ORG.c.id == bindparam("org"))
+LOCK_ORG = READ_ORG.with_for_update()
 
 _ORG_PK = bindparam("org_pk", type_=Integer)
 _IDS = bindparam("ids", expanding=True, type_=String)
@@ -171,53 +170,45 @@ class State:
 # work (none of these rows are ORM objects).
 
 def org_row(conn, org_id: str, lock: bool) -> OrgRow | None:
-    row = (D_LOCK_ORG if lock else D_READ_ORG).first(conn, {"org": org_id})
-    return None if row is None else OrgRow(*row)
-
-
-# Organizations' pks by engine, to send the state read along with the
-# organization's (one round trip on PostgreSQL, ``read``). Only a guess: the
-# organization's row, read first, confirms it, and the state is read again if not.
-_PKS: weakref.WeakKeyDictionary[Engine, dict[str, int]] = weakref.WeakKeyDictionary()  # per engine
-_PKS_KEPT = 10_000
+    """The organization's row, by its pk (repository.org_pk: on its shard) and its id."""
+    for fresh in (False, True):
+        pk = repo.org_pk(conn, org_id, fresh)
+        if pk is None:
+            return None
+        row = (D_LOCK_ORG if lock else D_READ_ORG).first(conn, {"pk": pk, "org": org_id})
+        if row is not None:
+            return OrgRow(*row)
+    return None
 
 
 def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], periods: list[date],
          ahead: int = 0, held: direct.HeldPipeline | None = None
          ) -> tuple[OrgRow | None, State | None, list[int] | None]:
     """The organization (locked: ``lock``) and its state, in two statements. On PostgreSQL
-    both go in one pipeline when its pk is known: the state's statement runs after the
-    lock is granted (READ COMMITTED: its own snapshot, then), so it sees every commit
-    before ours, as when sent on its own. ``ahead``: that many usage record ids taken
-    in the same pipeline (``new_pks``), else None. ``held``: that pipeline is opened
-    and left open for the writes (the caller closes it), when the reads took it."""
-    known = _PKS.get(conn.engine)
-    if known is None:
-        known = _PKS[conn.engine] = {}
-    guess = known.get(org_id)
-    params = None if guess is None else _state_params(guess, members, keys, periods)
-    if params is not None and direct.pipelines(conn) and D_STATE.direct(conn, params):  # a batch's long lists: no
+    both go in one pipeline: the state's statement runs after the lock is granted (READ
+    COMMITTED: its own snapshot, then), so it sees every commit before ours, as when sent
+    on its own. ``ahead``: that many usage record ids taken in the same pipeline
+    (``new_pks``), else None. ``held``: that pipeline is opened and left open for the
+    writes (the caller closes it), when the reads took it."""
+    pk = repo.org_pk(conn, org_id)
+    if pk is None:
+        return None, None, None
+    params = _state_params(pk, members, keys, periods)
+    if direct.pipelines(conn) and D_STATE.direct(conn, params):  # a batch's long lists: no
         if held is not None:
             held.open()
         with direct.pipeline(conn) if held is None else nullcontext():
-            first = (D_LOCK_ORG if lock else D_READ_ORG).send(conn, {"org": org_id})
+            first = (D_LOCK_ORG if lock else D_READ_ORG).send(conn, {"pk": pk, "org": org_id})
             then = D_STATE.send(conn, params)
             ids = D_NEXT_PKS.send(conn, {"n": ahead}) if ahead else None
             row, rows, pks = first.first(), then.rows(), ids and [pk for (pk,) in ids.rows()]
-        if row is None:
-            return None, None, None
-        org = OrgRow(*row)
-        if org.pk == guess:
-            return org, _state(rows), pks
+        if row is not None:
+            return OrgRow(*row), _state(rows), pks
         if held is not None:
-            held.close()  # read again, on its own
-    else:
-        org = org_row(conn, org_id, lock)
-        if org is None:
-            return None, None, None
-    if len(known) >= _PKS_KEPT:
-        known.clear()
-    known[org_id] = org.pk
+            held.close()  # a pk kept from a transaction rolled back: read again, on its own
+    org = org_row(conn, org_id, lock)
+    if org is None:
+        return None, None, None
     return org, state(conn, org.pk, members, keys, periods), None
 
 

@@ -71,10 +71,23 @@ def within(child: str, column: str, parent: str) -> str:
     return f"and_({child}.org_pk == {parent}.org_pk, foreign({child}.{column}) == {parent}.pk)"
 
 
+class OrganizationId(Base):
+    """The organizations' public ids, each naming one organization for ever (organizations
+    are never deleted). Unique here, and not on ``organizations``: that table is
+    distributed by ``pk``, and Citus keeps unique only what includes the distribution
+    column; this one is shared (a reference table, docs/scaling.md). A lookup by id finds
+    the pk here first (repository.org_pk), so the organization's row is then read, and
+    locked, on its shard. Written with the organization, in its transaction."""
+    __tablename__ = "organization_ids"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # No foreign key: a shared table points at no distributed one (Citus refuses it).
+    org_pk: Mapped[int] = mapped_column(Integer, unique=True)
+
+
 class Organization(Base):
     __tablename__ = "organizations"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), unique=True)
+    id: Mapped[str] = mapped_column(String(64), index=True)  # unique in organization_ids
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(32))

@@ -18,7 +18,7 @@ from tariff.engine import money, periods
 
 from . import idempotency, inputs, pages, requests, views
 from .errors import Conflict, InvalidInput
-from .models import Member, Organization
+from .models import Member, Organization, OrganizationId
 from .seats import apply_addition
 from .unit_of_work import Books
 
@@ -43,7 +43,7 @@ def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[
             owner_seat = _check_seats(plan_obj, seats, primary_owner)
             if extra_usage and plan_obj.usage != INCLUDED_ALLOWANCE:
                 raise _extra_usage_not_on(plan_obj.id)
-            if uow.session.execute(select(Organization.pk).where(Organization.id == org_id)).first() is not None:
+            if uow.session.get(OrganizationId, org_id) is not None:
                 raise Conflict(f"organization {org_id!r} exists", "organization_exists")
             org = Organization(id=org_id, name=name, plan=plan_obj.id, channel=channel, term_start=term_start,
                                renewal_date=periods.term_end(term_start), hipaa_seats=0, extra_usage=extra_usage,
@@ -51,6 +51,7 @@ def create(books: Books, *, name: str, plan: str, term_start: date, seats: dict[
                                updated_at=uow.now)
             uow.session.add(org)
             uow.session.flush()
+            uow.session.add(OrganizationId(id=org_id, org_pk=org.pk))  # its id, unique (a duplicate: IntegrityError)
             owner = Member(org_pk=org.pk, id=inputs.check_id(primary_owner.get("id") or inputs.new_id("mem"),
                                                              "primary_owner.id"),
                            name=primary_owner.get("name"), email=primary_owner.get("email"),

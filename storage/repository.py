@@ -5,29 +5,72 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, and_
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tariff.engine import UNLIMITED, money
 
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Limit, Member, Notification, Organization, SpendCounter
+from .models import Limit, Member, Notification, Organization, OrganizationId, SpendCounter
+
+
+# Organizations' pks by engine: an id names one organization for ever (models.OrganizationId),
+# so a process reads each in organization_ids once. A pk kept from a transaction that then
+# rolled back (its id later given to another organization) is found out: the row is read by
+# pk *and* id, and on a miss the pk is read again (``fresh``).
+_PKS: WeakKeyDictionary[Engine, dict[str, int]] = WeakKeyDictionary()
+_PKS_KEPT = 10_000
+ORG_PK = select(OrganizationId.org_pk).where(OrganizationId.id == bindparam("org"))
+
+
+def org_pk(conn: Connection, org_id: str, fresh: bool = False) -> int | None:
+    """The pk of the organization ``org_id`` (None: there is none)."""
+    known = _PKS.get(conn.engine)
+    if known is None:
+        known = _PKS[conn.engine] = {}
+    pk = None if fresh else known.get(org_id)
+    if pk is None:
+        pk = conn.execute(ORG_PK, {"org": org_id}).scalar()
+        if pk is None:
+            known.pop(org_id, None)
+        else:
+            if len(known) >= _PKS_KEPT:
+                known.clear()
+            known[org_id] = pk
+    return pk
 
 
 def lock_org(session: Session, org_id: str) -> Organization:
     """The organization, locked until the transaction ends (FOR UPDATE on
     PostgreSQL; SQLite's write transaction already holds the database lock)."""
-    org = session.execute(select(Organization).where(Organization.id == org_id).with_for_update()).scalar_one_or_none()
-    if org is None:
-        raise NotFound(f"no organization {org_id!r}", "organization_not_found")
-    return org
+    return _org(session, org_id, lock=True)
 
 
 def get_org(session: Session, org_id: str) -> Organization:
-    org = session.execute(select(Organization).where(Organization.id == org_id)).scalar_one_or_none()
+    return _org(session, org_id, lock=False)
+
+
+def _org(session: Session, org_id: str, lock: bool) -> Organization:
+    org = find_org(session, org_id, lock)
     if org is None:
         raise NotFound(f"no organization {org_id!r}", "organization_not_found")
     return org
+
+
+def find_org(session: Session, org_id: str, lock: bool = False) -> Organization | None:
+    """By pk, so on its shard (Citus routes a locking read only there), and by id."""
+    for fresh in (False, True):
+        pk = org_pk(session.connection(), org_id, fresh)
+        if pk is None:
+            return None
+        query = select(Organization).where(Organization.pk == pk, Organization.id == org_id)
+        org = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        if org is not None:
+            return org
+    return None
 
 
 def find_member(session: Session, org: Organization, member_id: str) -> Member | None:

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from tariff.engine import Decision, periods
 
-from .. import views
+from .. import repository as repo, views
 from ..models import (CreditEntry, Event, Member, Notification, Organization, WebhookDelivery, WebhookEndpoint,
                       WebhookEvent)
 
@@ -156,7 +156,7 @@ def _reported(session: Session, row) -> list[tuple[int, str, dict, datetime]]:
 def _block(session: Session, decision: Decision, now: datetime, seen: set[tuple[int, str]]) -> None:
     request = decision.request or {}
     org_id = (request.get("organization") or {}).get("id")
-    org = session.execute(select(Organization).where(Organization.id == org_id)).scalar_one_or_none()
+    org = repo.find_org(session, org_id) if org_id else None
     if org is None:
         return
     member = (request.get("member") or {}).get("id")

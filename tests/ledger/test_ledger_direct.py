@@ -23,7 +23,7 @@ def test_the_state_read_directly_is_the_state_sqlalchemy_reads(ledger, new_org, 
     with database.write() as session:
         conn = session.connection()
         org = lean.org_row(conn, "acme", lock=True)
-        assert org == lean.OrgRow(*_through_sqlalchemy(conn, lean.LOCK_ORG, {"org": "acme"})[0])
+        assert org == lean.OrgRow(*_through_sqlalchemy(conn, lean.LOCK_ORG, {"pk": org.pk, "org": "acme"})[0])
         assert isinstance(org.credit_balance, Decimal) and isinstance(org.term_start, date)
         for members, keys in ((["ana"], ["one"]), (["ana", "ben"], ["one", "two"]), ([], [])):
             params = lean._state_params(org.pk, members, keys, [date(2026, 4, 1)])

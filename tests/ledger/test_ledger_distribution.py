@@ -17,13 +17,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
+
 from sqlalchemy import UniqueConstraint, event
 
 from tariff.storage.models import Base
 
 # Shared by every organization: Citus reference tables (a webhook endpoint may serve every
-# organization; shared_answers are the kept answers of operations of none).
-REFERENCE = {"keys", "service_secrets", "webhook_endpoints", "shared_answers"}
+# organization; shared_answers are the kept answers of operations of none; organization_ids
+# keeps the organizations' ids unique).
+REFERENCE = {"keys", "service_secrets", "webhook_endpoints", "shared_answers", "organization_ids"}
 # The root: its own pk is the distribution key (org_pk everywhere else).
 ROOT = "organizations"
 
@@ -49,6 +52,15 @@ def test_every_key_includes_the_organization():
             if index.unique and "org_pk" not in index.columns:
                 gaps.add((table.name, "unique index " + ", ".join(c.name for c in index.columns)))
     assert gaps == set()
+
+
+def test_the_root_is_unique_only_by_its_pk():
+    """organizations is distributed by pk: its ids are unique in organization_ids."""
+    root = Base.metadata.tables[ROOT]
+    assert list(root.primary_key.columns.keys()) == ["pk"]
+    assert [c for c in root.constraints if isinstance(c, UniqueConstraint)] == []
+    assert [i.name for i in root.indexes if i.unique] == []
+    assert Base.metadata.tables["organization_ids"].primary_key.columns.keys() == ["id"]
 
 
 def test_every_key_between_ledger_tables_stays_within_the_organization():
@@ -106,8 +118,56 @@ def test_every_statement_of_the_usage_path_names_the_organization(ledger, new_or
         text = statement.lower()
         if database.dialect == "sqlite" and text.startswith("select max(usage_records.pk)"):
             continue  # ids taken under SQLite's write lock (lean.new_pks): one node, never sharded
-        if tables == {ROOT}:
-            assert "organizations.id =" in text or "organizations.pk =" in text, statement
+        if tables == {ROOT}:  # by pk: Citus routes a (locking) read to one shard only by it
+            assert "organizations.pk =" in text, statement
         else:
             assert "org_pk" in text, statement
     assert checked >= 10
+
+
+def test_an_organization_is_found_by_its_pk_in_organization_ids_even_past_a_stale_one(ledger, new_org, database):
+    """Ids are unique in organization_ids; lookups read the pk there (kept per process),
+    then the row by pk and id. A kept pk that names another organization (as one kept
+    from a transaction rolled back would) is found out and read again."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from tariff.storage import Conflict, lean, repository
+    new_org("acme", members=("ana",))
+    new_org("beta", members=("bob",))
+    with database.read() as session:
+        ids = dict(session.execute(text("SELECT id, org_pk FROM organization_ids")).all())
+        pks = dict(session.execute(text("SELECT id, pk FROM organizations")).all())
+    assert ids == pks and set(ids) == {"acme", "beta"}
+    with pytest.raises(Conflict) as refused:
+        ledger.create_organization(id="acme", name="again", plan="enterprise_sales_assisted",
+                                   term_start=date(2026, 1, 1), seats={"enterprise": 1}, primary_owner={"id": "pat"})
+    assert refused.value.code == "organization_exists"
+    def stale(org_id: str) -> None:  # in every engine's (reads may have their own)
+        for kept in list(repository._PKS.values()):
+            kept[org_id] = pks["beta"]
+
+    stale("acme")
+    assert ledger.get_organization("acme")["id"] == "acme"
+    stale("acme")
+    with database.write() as session:
+        assert lean.org_row(session.connection(), "acme", lock=True).pk == pks["acme"]
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
+    stale("acme")
+    out = ledger.record_usage("acme", idempotency_key="k", member="ana", product="chat", model="claude-opus-4-6",
+                              tokens={"input": 1000})
+    assert out.recorded and out.usage["member"] == "ana"
+    stale("acme")
+    batch = ledger.record_usage_batch([{"organization": "acme", "idempotency_key": f"b{i}", "member": "ana",
+                                        "product": "chat", "model": "claude-opus-4-6", "tokens": {"input": 1000}}
+                                       for i in range(150)])  # past STREAM_EVERY: the held pipeline
+    assert [r.status for r in batch] == ["recorded"] * 150
+    stale("acme")
+    ledger.set_limit("acme", actor="pat", level="organization", limit=Decimal("50"))  # lock_org, through the ORM
+    assert [(limit["level"], limit["limit"]) for limit in ledger.list_limits("acme")] == [("organization", "50")]
+    stale("ghost")  # an id that names nothing, with a pk that does
+    with database.write() as session:
+        conn = session.connection()
+        assert lean.org_row(conn, "ghost", lock=False) is None
+        assert "ghost" not in repository._PKS[conn.engine] and repository._PKS[conn.engine]["acme"] == pks["acme"]

@@ -42,7 +42,7 @@ def test_the_migrations_match_the_models(database):
 
 
 def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clock):
-    """Migrations 0013 to 0015 on a ledger with invoices and webhook deliveries (tables
+    """Migrations 0013 to 0017 on a ledger with invoices and webhook deliveries (tables
     SQLite copies while others point at them): each invoice line gets its invoice's
     org_pk; taken back to 0012 and up again, every row is the same (docs/scaling.md)."""
     from datetime import date
@@ -82,6 +82,10 @@ def test_keys_by_organization_up_and_down_with_data(database_url, evaluator, clo
         assert "org_pk" not in {c["name"] for c in inspect(db.engine).get_columns("invoice_lines")}
         assert migrate(db) == head_revision()
         assert rows() == before
+        with db.engine.connect() as c:  # 0017 made organization_ids from the organizations
+            assert sorted(c.execute(text("SELECT id, org_pk FROM organization_ids")).all()) == \
+                sorted(c.execute(text("SELECT id, pk FROM organizations")).all())
+            assert len(c.execute(text("SELECT id FROM organization_ids")).all()) == 2
     finally:
         db.dispose()
 
