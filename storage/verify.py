@@ -4,17 +4,21 @@
 - each organization's ``credit_balance`` against the sum of its credit
   entries, and each entry's ``balance_after`` against the running sum;
 - each spend counter (spend, included, records) against the usage records
-  of its period, level and subject; and no usage without its counter.
+  of its period, level and subject; and no usage without its counter;
+- (the whole ledger) ``organization_ids`` against the organizations: each
+  id names its organization's pk, and only it (models.OrganizationId).
 """
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from .credits import ADDED
 from .db import Database
-from .models import CreditEntry, Member, Organization, SpendCounter, UsageRecord
+from . import repository as repo
+from .models import CreditEntry, Member, Organization, OrganizationId, SpendCounter, UsageRecord
 
 ZERO = Decimal(0)
 
@@ -22,12 +26,23 @@ ZERO = Decimal(0)
 def check_ledger(database: Database, org_id: str | None = None) -> list[str]:
     problems = []
     with database.read() as session:
-        query = select(Organization)
-        if org_id is not None:
-            query = query.where(Organization.id == org_id)
-        for org in session.execute(query).scalars():
+        if org_id is None:
+            problems += _ids(session)
+            orgs = list(session.execute(select(Organization).order_by(Organization.pk)).scalars())
+        else:
+            orgs = [org for org in [repo.find_org(session, org_id)] if org is not None]
+        for org in orgs:
             problems += _credits(session, org) + _spend(session, org)
     return problems
+
+
+def _ids(session) -> list[str]:
+    kept = session.execute(select(OrganizationId.id, OrganizationId.org_pk)).all()
+    actual = session.execute(select(Organization.id, Organization.pk)).all()
+    problems = [f"{id}: {n} organizations have this id" for id, n in Counter(id for id, _ in actual).items() if n > 1]
+    kept_by_id, actual_by_id = dict(kept), dict(actual)
+    return problems + [f"{id}: organization_ids says pk {kept_by_id.get(id)}, organizations {actual_by_id.get(id)}"
+                       for id in sorted(set(kept_by_id) | set(actual_by_id)) if kept_by_id.get(id) != actual_by_id.get(id)]
 
 
 def _credits(session, org) -> list[str]:

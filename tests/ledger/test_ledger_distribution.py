@@ -171,3 +171,29 @@ def test_an_organization_is_found_by_its_pk_in_organization_ids_even_past_a_stal
         conn = session.connection()
         assert lean.org_row(conn, "ghost", lock=False) is None
         assert "ghost" not in repository._PKS[conn.engine] and repository._PKS[conn.engine]["acme"] == pks["acme"]
+
+
+def test_check_ledger_finds_an_id_that_names_the_wrong_organization(ledger, new_org, database):
+    from sqlalchemy import text
+
+    from tariff.storage import check_ledger
+    new_org("acme", members=())
+    new_org("beta", members=())
+    assert check_ledger(database) == []
+
+    def run(*statements: str) -> None:
+        with database.write() as session:
+            for statement in statements:
+                session.execute(text(statement))
+    with database.read() as session:
+        pks = dict(session.execute(text("SELECT id, pk FROM organizations")).all())
+    run("DELETE FROM organization_ids WHERE id = 'beta'",
+        f"UPDATE organization_ids SET org_pk = {pks['beta']} WHERE id = 'acme'")
+    assert check_ledger(database) == [f"acme: organization_ids says pk {pks['beta']}, organizations {pks['acme']}",
+                                      f"beta: organization_ids says pk None, organizations {pks['beta']}"]
+    run(f"UPDATE organization_ids SET org_pk = {pks['acme']} WHERE id = 'acme'",
+        f"INSERT INTO organization_ids (id, org_pk) VALUES ('beta', {pks['beta']})",
+        "UPDATE organizations SET id = 'acme' WHERE id = 'beta'")
+    assert check_ledger(database)[0] == "acme: 2 organizations have this id"
+    run("UPDATE organizations SET id = 'beta' WHERE pk = %d" % pks["beta"])
+    assert check_ledger(database) == []

@@ -209,6 +209,8 @@ def test_register_list_delete_and_an_idempotent_registration(ledger, new_org):
     once = register(ledger, organization="acme", idempotency_key="k1")
     assert register(ledger, organization="acme", idempotency_key="k1") == once
     assert webhooks.list_page(ledger.books, organization="acme")["items"] == [once]
+    # an id that names no organization: none, not the endpoints of every organization (org_pk NULL)
+    assert webhooks.list_page(ledger.books, organization="nobody")["items"] == []
     webhooks.delete(ledger.books, once["id"])
     with pytest.raises(NotFound):
         webhooks.find(ledger.books, once["id"])
