@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import false, select
+from sqlalchemy import select
 
 from .db import Database
 from . import repository as repo
@@ -22,11 +22,10 @@ def recorded_requests(database: Database, organization: str | None = None) -> It
     """
     rows = []
     with database.read() as session:
-        org_pk = None if organization is None else repo.org_pk(session.connection(), organization)
         for model, when in ((Event, Event.created_at), (UsageRecord, UsageRecord.recorded_at)):
             query = select(model.request, when, model.pk).where(model.request.is_not(None))
-            if organization is not None:  # by pk: on its shard (an unknown id: nothing)
-                query = query.where(false() if org_pk is None else model.org_pk == org_pk)
+            if organization is not None:
+                query = query.where(repo.of_org(model.org_pk, session.connection(), organization))
             rows += [(at, 0 if model is Event else 1, pk, text) for text, at, pk in session.execute(query)]
     for _, _, _, text in sorted(rows):
         request = json.loads(text, parse_float=Decimal)

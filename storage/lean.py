@@ -171,14 +171,9 @@ class State:
 
 def org_row(conn, org_id: str, lock: bool) -> OrgRow | None:
     """The organization's row, by its pk (repository.org_pk: on its shard) and its id."""
-    for fresh in (False, True):
-        pk = repo.org_pk(conn, org_id, fresh)
-        if pk is None:
-            return None
-        row = (D_LOCK_ORG if lock else D_READ_ORG).first(conn, {"pk": pk, "org": org_id})
-        if row is not None:
-            return OrgRow(*row)
-    return None
+    row = repo.by_org_pk(conn, org_id, lambda pk: (D_LOCK_ORG if lock else D_READ_ORG).first(
+        conn, {"pk": pk, "org": org_id}))
+    return None if row is None else OrgRow(*row)
 
 
 def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], periods: list[date],

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-
+from typing import Callable, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,8 @@ from tariff.engine import UNLIMITED, money
 
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Limit, Member, Notification, Organization, OrganizationId, SpendCounter
+
+T = TypeVar("T")
 
 
 # Organizations' pks by engine: an id names one organization for ever (models.OrganizationId),
@@ -43,6 +45,27 @@ def org_pk(conn: Connection, org_id: str, fresh: bool = False) -> int | None:
     return pk
 
 
+def by_org_pk(conn: Connection, org_id: str, read: Callable[[int], T | None]) -> T | None:
+    """``read(pk)`` with the organization's pk (None: no such organization). ``read`` finds
+    the row by pk *and* id, so a kept pk that no longer fits finds nothing: it is read
+    again, once, from organization_ids."""
+    for fresh in (False, True):
+        pk = org_pk(conn, org_id, fresh)
+        if pk is None:
+            return None
+        found = read(pk)
+        if found is not None:
+            return found
+    return None
+
+
+def of_org(column, conn: Connection, org_id: str):
+    """``column == the organization's pk``: by pk, so on its shard; an unknown id matches
+    nothing (never NULL, which some columns use for every organization's rows)."""
+    pk = org_pk(conn, org_id)
+    return false() if pk is None else column == pk
+
+
 def lock_org(session: Session, org_id: str) -> Organization:
     """The organization, locked until the transaction ends (FOR UPDATE on
     PostgreSQL; SQLite's write transaction already holds the database lock)."""
@@ -62,15 +85,10 @@ def _org(session: Session, org_id: str, lock: bool) -> Organization:
 
 def find_org(session: Session, org_id: str, lock: bool = False) -> Organization | None:
     """By pk, so on its shard (Citus routes a locking read only there), and by id."""
-    for fresh in (False, True):
-        pk = org_pk(session.connection(), org_id, fresh)
-        if pk is None:
-            return None
+    def read(pk: int) -> Organization | None:
         query = select(Organization).where(Organization.pk == pk, Organization.id == org_id)
-        org = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-        if org is not None:
-            return org
-    return None
+        return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    return by_org_pk(session.connection(), org_id, read)
 
 
 def find_member(session: Session, org: Organization, member_id: str) -> Member | None:

@@ -28,9 +28,9 @@ def check_ledger(database: Database, org_id: str | None = None) -> list[str]:
     with database.read() as session:
         if org_id is None:
             problems += _ids(session)
-            orgs = list(session.execute(select(Organization).order_by(Organization.pk)).scalars())
+            orgs = session.execute(select(Organization).order_by(Organization.pk)).scalars().all()
         else:
-            orgs = [org for org in [repo.find_org(session, org_id)] if org is not None]
+            orgs = [org] if (org := repo.find_org(session, org_id)) is not None else []
         for org in orgs:
             problems += _credits(session, org) + _spend(session, org)
     return problems

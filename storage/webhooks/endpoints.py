@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete as sql_delete, false, select
+from sqlalchemy import delete as sql_delete, select
 
 from .. import caller, idempotency, pages, repository as repo, views
 from ..errors import InvalidInput, NotFound
@@ -162,9 +162,8 @@ def list_page(books: Books, *, organization: str | None = None, cursor: str | No
     limit = _limit(limit)
     with books.read() as uow:
         query = _endpoint_query(deleted)
-        if organization is not None:  # by pk: on its shard (an unknown id: none; NULL is every organization's)
-            pk = repo.org_pk(uow.session.connection(), organization)
-            query = query.where(false() if pk is None else WebhookEndpoint.org_pk == pk)
+        if organization is not None:
+            query = query.where(repo.of_org(WebhookEndpoint.org_pk, uow.session.connection(), organization))
         rows = uow.session.execute(pages.after(query, WebhookEndpoint.pk, cursor, int, limit)).all()
         return pages.page(rows, limit, lambda row: row[0].pk, lambda row: endpoint_view(*row))
 

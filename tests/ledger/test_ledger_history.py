@@ -42,6 +42,7 @@ def test_the_ledger_history_replays_under_a_changed_policy(ledger, new_org, data
     kinds = [r["event"]["type"] for r in requests]
     assert "credit_purchase" in kinds and kinds[-1] == "usage"  # oldest first
     assert list(recorded_requests(database, "no-such-org")) == []
+    assert list(recorded_requests(database, "acme")) == requests  # acme's alone: by its pk
 
     new = changed_policies(tmp_path)
     report = replay(load_policy_set(ROOT / "policies"), load_policy_set(new), requests)
