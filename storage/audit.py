@@ -13,7 +13,7 @@ import json
 from sqlalchemy import select
 
 from . import pages, repository as repo
-from .models import Event, Member
+from .models import Event, Member, joined
 from .unit_of_work import Books
 
 
@@ -39,7 +39,7 @@ def _item(event: Event, member_id: str | None) -> dict:
 def page(books: Books, org_id: str, cursor: str | None = None, limit: int = pages.DEFAULT_LIMIT) -> dict:
     with books.read() as uow:
         org = repo.get_org(uow.session, org_id)
-        query = (select(Event, Member.id).outerjoin(Member, Member.pk == Event.actor_pk)
+        query = (select(Event, Member.id).outerjoin(Member, joined(Event.actor_pk, Member))
                  .where(Event.org_pk == org.pk))
         rows = uow.session.execute(pages.after(query, Event.pk, cursor, int, limit)).all()
         return pages.page(rows, limit, key=lambda row: row[0].pk, view=lambda row: _item(row[0], row[1]))

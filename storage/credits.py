@@ -13,7 +13,7 @@ from tariff.engine import money
 
 from . import idempotency, pages, requests, views
 from .errors import InvalidInput
-from .models import CreditEntry, Member, Organization
+from .models import CreditEntry, Member, Organization, joined
 from .unit_of_work import Books, UnitOfWork
 
 
@@ -71,7 +71,7 @@ def entries(books: Books, org_id: str, cursor: str | None = None, limit: int = p
     """A page of the credit book, oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
-        query = select(CreditEntry, Member.id).outerjoin(Member, Member.pk == CreditEntry.member_pk) \
+        query = select(CreditEntry, Member.id).outerjoin(Member, joined(CreditEntry.member_pk, Member)) \
             .where(CreditEntry.org_pk == org.pk)
         rows = uow.session.execute(pages.after(query, CreditEntry.pk, cursor, int, limit)).all()
         return pages.page(rows, limit, lambda row: row[0].pk, lambda row: views.credit_entry(*row))

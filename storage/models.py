@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, Integer,
-                        MetaData, PrimaryKeyConstraint, String, Text, UniqueConstraint)
+                        MetaData, PrimaryKeyConstraint, String, Text, UniqueConstraint, and_)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import Money, UTCDateTime
@@ -69,6 +69,14 @@ def within(child: str, column: str, parent: str) -> str:
     relationship sets (``foreign``); ``org_pk`` is part of the child's own key, set with the
     row, never cleared or copied by the ORM (SQLAlchemy's "overlapping foreign keys")."""
     return f"and_({child}.org_pk == {parent}.org_pk, foreign({child}.{column}) == {parent}.pk)"
+
+
+def joined(column, parent):
+    """A query's join along an ``org_fk`` (``column``, of the child's class) to ``parent``:
+    on ``org_pk`` too, as ``within``. Citus joins two distributed tables only on their
+    distribution column (co-located shards); on ``pk`` alone it refuses the join
+    ("requires repartitioning")."""
+    return and_(parent.org_pk == column.class_.org_pk, parent.pk == column)
 
 
 class OrganizationId(Base):

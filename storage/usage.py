@@ -38,7 +38,7 @@ from tariff.engine import Decision, periods
 
 from . import ingest, pages, views
 from .errors import InvalidInput
-from .models import Member, Notification, UsageRecord
+from .models import Member, Notification, UsageRecord, joined
 from .unit_of_work import Books
 
 token_counts = ingest.token_counts
@@ -140,7 +140,7 @@ def list_records(books: Books, org_id: str, *, member: str | None = None, period
     """A page of the usage recorded, oldest first."""
     with books.read() as uow:
         org = uow.org(org_id)
-        query = select(UsageRecord, Member.id).join(Member, Member.pk == UsageRecord.member_pk) \
+        query = select(UsageRecord, Member.id).join(Member, joined(UsageRecord.member_pk, Member)) \
             .where(UsageRecord.org_pk == org.pk)
         if member is not None:
             query = query.where(UsageRecord.member_pk == uow.member(org, member, removed=True).pk)
@@ -157,7 +157,7 @@ def notifications(books: Books, org_id: str, period: date | None = None, cursor:
     storage/forecast.py)."""
     with books.read() as uow:
         org = uow.org(org_id)
-        query = select(Notification, Member.id).outerjoin(Member, Member.pk == Notification.member_pk) \
+        query = select(Notification, Member.id).outerjoin(Member, joined(Notification.member_pk, Member)) \
             .where(Notification.org_pk == org.pk)
         if period is not None:
             query = query.where(Notification.period_start == periods.period_start(period))

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from .credits import ADDED
 from .db import Database
 from . import repository as repo
-from .models import CreditEntry, Member, Organization, OrganizationId, SpendCounter, UsageRecord
+from .models import CreditEntry, Member, Organization, OrganizationId, SpendCounter, UsageRecord, joined
 
 ZERO = Decimal(0)
 
@@ -66,7 +66,7 @@ def _spend(session, org) -> list[str]:
         select(UsageRecord.period_start, UsageRecord.seat_type, Member.id.label("member_id"),
                func.sum(UsageRecord.billed).label("billed"), func.sum(UsageRecord.included).label("included"),
                func.count().label("records"))
-        .join(Member, Member.pk == UsageRecord.member_pk).where(UsageRecord.org_pk == org.pk)
+        .join(Member, joined(UsageRecord.member_pk, Member)).where(UsageRecord.org_pk == org.pk)
         .group_by(UsageRecord.period_start, UsageRecord.seat_type, Member.id))
     for row in rows:
         for level, subject in subjects.items():

@@ -36,7 +36,7 @@ from sqlalchemy import delete, or_, select, update
 
 from ..db import Database
 from ..errors import DatabaseUnavailable
-from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent, joined
 from . import signing, targets
 
 log = logging.getLogger("tariff.webhooks")
@@ -149,7 +149,7 @@ class Dispatcher:
                 select(WebhookDelivery.pk, WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEvent.body,
                        WebhookDelivery.attempts, WebhookDelivery.window_start)
                 .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk)
-                .join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk)
+                .join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent))
                 .where(WebhookDelivery.lease_token == token).order_by(WebhookDelivery.pk)).all()
         return [Claimed(pk, token, url, secret, body.encode(), attempts, window_start)
                 for pk, url, secret, body, attempts, window_start in rows]
@@ -199,7 +199,7 @@ class Dispatcher:
             gone = session.execute(delete(WebhookDelivery).where(
                 WebhookDelivery.status != "pending", WebhookDelivery.created_at < cutoff)).rowcount or 0
             session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < cutoff, ~select(
-                WebhookDelivery.pk).where(WebhookDelivery.event_pk == WebhookEvent.pk).exists()))
+                WebhookDelivery.pk).where(joined(WebhookDelivery.event_pk, WebhookEvent)).exists()))
         return gone
 
     # -- the thread -------------------------------------------------------------------

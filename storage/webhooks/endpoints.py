@@ -17,7 +17,7 @@ from sqlalchemy import delete as sql_delete, select
 
 from .. import caller, idempotency, pages, repository as repo, views
 from ..errors import InvalidInput, NotFound
-from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from ..models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent, joined
 from . import targets
 from .outbox import CATEGORIES, new_id
 
@@ -194,7 +194,7 @@ def deliveries(books: Books, endpoint_id: str, *, status: str | None = None, cur
         raise InvalidInput.field("status", f"one of {', '.join(STATUSES)}")
     with books.read() as uow:
         _found(uow.session, endpoint_id)
-        query = select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk) \
+        query = select(WebhookDelivery, WebhookEvent).join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent)) \
             .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk) \
             .where(WebhookEndpoint.id == endpoint_id)
         if status is not None:
@@ -213,7 +213,7 @@ def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: 
             return once.replay
         _found(uow.session, endpoint_id)
         row = uow.session.execute(
-            select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.pk == WebhookDelivery.event_pk)
+            select(WebhookDelivery, WebhookEvent).join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent))
             .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk)
             .where(WebhookEndpoint.id == endpoint_id, WebhookDelivery.pk == delivery_id)).first()
         if row is None:

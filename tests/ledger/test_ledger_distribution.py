@@ -197,3 +197,69 @@ def test_check_ledger_finds_an_id_that_names_the_wrong_organization(ledger, new_
     assert check_ledger(database)[0] == "acme: 2 organizations have this id"
     run("UPDATE organizations SET id = 'beta' WHERE pk = %d" % pks["beta"])
     assert check_ledger(database) == []
+
+
+# ``a.<x>_pk = b.pk``: a row of one table matched to a row of another by key, in a JOIN's ON or
+# a correlated subquery's WHERE, as SQLAlchemy renders it (table-qualified, spaces around =).
+KEY_MATCH = re.compile(r"\b(\w+)\.(\w*pk) = (\w+)\.(\w*pk)\b")
+
+
+def _unpaired_key_matches(statement: str) -> set[str]:
+    """Matches by key between two distributed tables that do not also match their
+    organizations (``a.org_pk = b.org_pk``): Citus joins co-located shards only on the
+    distribution column, and refuses the rest ("requires repartitioning")."""
+    found = set()
+    for left, left_column, right, right_column in KEY_MATCH.findall(statement):
+        if left == right or {left, right} & REFERENCE or "org_pk" in (left_column, right_column):
+            continue  # within one table, with a shared table, or on the distribution column itself
+        if not re.search(rf"\b{left}\.org_pk = {right}\.org_pk\b|\b{right}\.org_pk = {left}\.org_pk\b", statement):
+            found.add(f"{left}.{left_column} = {right}.{right_column}")
+    return found
+
+
+def test_a_key_match_between_ledger_tables_also_matches_the_organization():
+    assert _unpaired_key_matches("SELECT 1 FROM usage_records JOIN members ON members.pk = usage_records.member_pk") \
+        == {"members.pk = usage_records.member_pk"}
+    assert not _unpaired_key_matches("SELECT 1 FROM usage_records JOIN members ON members.org_pk = "
+                                     "usage_records.org_pk AND members.pk = usage_records.member_pk")
+    assert not _unpaired_key_matches("SELECT 1 FROM webhook_deliveries JOIN webhook_endpoints ON "
+                                     "webhook_endpoints.pk = webhook_deliveries.endpoint_pk")  # a shared table
+
+
+def test_every_join_between_ledger_tables_is_within_the_organization(ledger, new_org, database, clock):
+    """The reads that join tables (pages of usage, notifications, credits, the audit trail,
+    webhook deliveries; the summary; check_ledger) join on the organization too."""
+    from datetime import timedelta
+
+    from tariff.storage import audit, check_ledger, webhooks
+    from tariff.storage.webhooks import Dispatcher, Settings
+    from tariff.storage.webhooks.dispatch import Outcome
+    new_org("acme", members=("ana", "ben"))
+    endpoint = webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="s" * 32)
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
+    seen: list[str] = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    try:
+        for i in range(2):  # past 50% of ana's limit: a notification, events for the endpoint
+            ledger.record_usage("acme", idempotency_key=f"k{i}", member="ana", product="chat",
+                                model="claude-opus-4-6", tokens={"input": 1_000_000})
+        assert ledger.list_usage("acme")["items"] and ledger.list_notifications("acme")["items"]
+        assert ledger.list_credit_entries("acme")["items"] and audit.page(ledger.books, "acme")["items"]
+        ledger.usage_summary("acme")
+        deliveries = webhooks.deliveries(ledger.books, endpoint["id"])["items"]
+        assert deliveries
+        webhooks.retry(ledger.books, endpoint["id"], deliveries[0]["id"])
+        dispatcher = Dispatcher(database, Settings(retention_s=3600), clock=lambda: clock() + timedelta(hours=2))
+        for claimed in dispatcher.claim():
+            dispatcher.record(claimed, Outcome(True, 200))
+        assert dispatcher.prune() > 0
+        assert check_ledger(database) == [] and check_ledger(database, "acme") == []
+    finally:
+        event.remove(database.engine, "before_cursor_execute", keep)
+    matching = [s for s in seen if KEY_MATCH.search(s)]
+    assert len(matching) >= 8  # the reads above joined tables
+    assert {m for s in matching for m in _unpaired_key_matches(s)} == set()
