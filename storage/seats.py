@@ -134,5 +134,6 @@ def result(uow: UnitOfWork, org: Organization, change: SeatChange) -> dict:
     """The organization after a seat change, and the change with its charges."""
     uow.session.flush()
     pks = [pk for pk in (change.actor_pk, change.member_pk) if pk is not None]
-    names = dict(uow.session.execute(select(Member.pk, Member.id).where(Member.pk.in_(pks))).all()) if pks else {}
+    names = dict(uow.session.execute(select(Member.pk, Member.id).where(Member.org_pk == org.pk, Member.pk.in_(pks)))
+                 .all()) if pks else {}
     return {"organization": uow.view_org(org), "seat_change": views.seat_change(change, names, list(change.charges))}

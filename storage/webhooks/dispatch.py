@@ -81,6 +81,7 @@ class Settings:
 
 @dataclass
 class Claimed:
+    org_pk: int  # the organization the delivery is for: its row is found on its shard
     pk: int
     token: str
     url: str
@@ -137,22 +138,32 @@ class Dispatcher:
             return session.execute(select(WebhookDelivery.pk).where(*_claimable(now)).limit(1)).first() is not None
 
     def claim(self) -> list[Claimed]:
+        """Lease up to ``batch`` due deliveries, oldest due first. They are read first,
+        without a lock; then each organization's are leased on its own rows (locked,
+        skipping any another dispatcher took meanwhile): Citus runs a locking read only
+        on one shard, that is one organization's (docs/scaling.md)."""
         now, token = self.clock(), secrets.token_hex(16)
         with self.db.write() as session:
-            chosen = select(WebhookDelivery.pk).where(*_claimable(now)) \
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.pk).limit(self.settings.batch) \
-                .with_for_update(skip_locked=True)
-            session.execute(update(WebhookDelivery).where(WebhookDelivery.pk.in_(chosen.scalar_subquery()))
-                            .values(lease_until=now + timedelta(seconds=self.settings.lease_s), lease_token=token)
-                            .execution_options(synchronize_session=False))
+            due: dict[int, list[int]] = {}
+            for org_pk, pk in session.execute(
+                    select(WebhookDelivery.org_pk, WebhookDelivery.pk).where(*_claimable(now))
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.pk).limit(self.settings.batch)):
+                due.setdefault(org_pk, []).append(pk)
+            for org_pk, pks in due.items():
+                mine = (WebhookDelivery.org_pk == org_pk, WebhookDelivery.pk.in_(pks))
+                chosen = select(WebhookDelivery.pk).where(*mine, *_claimable(now)).with_for_update(skip_locked=True)
+                leased = (WebhookDelivery.org_pk == org_pk, WebhookDelivery.pk.in_(chosen.scalar_subquery()))
+                session.execute(update(WebhookDelivery).where(*leased)
+                                .values(lease_until=now + timedelta(seconds=self.settings.lease_s), lease_token=token)
+                                .execution_options(synchronize_session=False))
             rows = session.execute(
-                select(WebhookDelivery.pk, WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEvent.body,
-                       WebhookDelivery.attempts, WebhookDelivery.window_start)
+                select(WebhookDelivery.org_pk, WebhookDelivery.pk, WebhookEndpoint.url, WebhookEndpoint.secret,
+                       WebhookEvent.body, WebhookDelivery.attempts, WebhookDelivery.window_start)
                 .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk)
                 .join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent))
                 .where(WebhookDelivery.lease_token == token).order_by(WebhookDelivery.pk)).all()
-        return [Claimed(pk, token, url, secret, body.encode(), attempts, window_start)
-                for pk, url, secret, body, attempts, window_start in rows]
+        return [Claimed(org_pk, pk, token, url, secret, body.encode(), attempts, window_start)
+                for org_pk, pk, url, secret, body, attempts, window_start in rows]
 
     def deliver(self, item: Claimed) -> Outcome:
         if not self.settings.private_targets:
@@ -178,7 +189,8 @@ class Dispatcher:
             else:
                 values.update(next_attempt_at=retry_at)
         with self.db.write() as session:
-            session.execute(update(WebhookDelivery).where(WebhookDelivery.pk == item.pk,
+            session.execute(update(WebhookDelivery).where(WebhookDelivery.org_pk == item.org_pk,
+                                                          WebhookDelivery.pk == item.pk,
                                                           WebhookDelivery.lease_token == item.token)
                             .values(**values).execution_options(synchronize_session=False))
 

@@ -148,11 +148,17 @@ def _found(session, endpoint_id: str) -> dict:
 
 
 def _row(session, endpoint_id: str) -> tuple[WebhookEndpoint, str | None]:
-    """An endpoint in service and its organization's id (404 ``webhook_not_found``)."""
-    row = session.execute(_endpoint_query().where(WebhookEndpoint.id == endpoint_id)).first()
-    if row is None:
+    """An endpoint in service and its organization's id (404 ``webhook_not_found``). The id
+    is read by the organization's pk, on its one shard: a join from the shared table would
+    read every shard, and Citus then takes no write to the endpoint in that transaction
+    (deliveries have a key to it)."""
+    endpoint = session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
+                                                             WebhookEndpoint.deleted_at.is_(None))).scalar()
+    if endpoint is None:
         raise NotFound(f"no webhook {endpoint_id!r}", "webhook_not_found")
-    return row[0], row[1]
+    if endpoint.org_pk is None:
+        return endpoint, None
+    return endpoint, session.execute(select(Organization.id).where(Organization.pk == endpoint.org_pk)).scalar_one()
 
 
 def list_page(books: Books, *, organization: str | None = None, cursor: str | None = None,
@@ -177,10 +183,13 @@ def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None
         if once.replay is not None:
             return once.replay
         endpoint, org_id = _row(uow.session, endpoint_id)
-        uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == endpoint.pk))
         endpoint.deleted_at, endpoint.deleted_by, endpoint.secret = uow.now, caller.key()[0], ""
         uow.session.flush()
-        return once.keep({**endpoint_view(endpoint, org_id), "deleted": True})
+        answer = once.keep({**endpoint_view(endpoint, org_id), "deleted": True})
+        # Last: the shared tables' writes (the endpoint, the kept answer) come first, as Citus
+        # takes no write to a reference table after a write to every shard in one transaction.
+        uow.session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_pk == endpoint.pk))
+        return answer
 
 
 # -- deliveries ---------------------------------------------------------------------------

@@ -418,6 +418,29 @@ def test_an_expired_lease_is_claimed_again(ledger, database, new_org):
     assert (row.status, row.attempts, row.last_status) == ("delivered", 1, 200)
 
 
+def test_a_claim_takes_the_oldest_due_across_organizations_up_to_its_batch(ledger, database, new_org):
+    """Leased per organization (on its shard, docs/scaling.md), in the order they fell due."""
+    for org in ("acme", "beta"):
+        new_org(org, plan="enterprise_sales_assisted", members=("ana",))
+        ledger.set_limit(org, actor="pat", level="organization", limit=Decimal("10"))
+    register(ledger)
+    for key in ("a", "b"):
+        for org in ("acme", "beta"):
+            record(ledger, key, org=org)
+    with database.read() as session:
+        due = list(session.execute(select(WebhookDelivery.pk, WebhookDelivery.org_pk)
+                                   .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.pk)).all())
+    assert len(due) == 6 and len({org_pk for _, org_pk in due[:3]}) == 2  # both organizations among the first
+    dispatcher = Dispatcher(database, Settings(batch=3))
+    first, second = dispatcher.claim(), dispatcher.claim()
+    assert sorted((c.pk, c.org_pk) for c in first) == sorted(due[:3])
+    assert sorted((c.pk, c.org_pk) for c in second) == sorted(due[3:])
+    assert dispatcher.claim() == []
+    dispatcher.record(first[0], Outcome(True, 200))
+    with database.read() as session:
+        assert session.get(WebhookDelivery, (first[0].org_pk, first[0].pk)).status == "delivered"
+
+
 def test_deliveries_done_are_pruned_after_the_retention(ledger, database, new_org, clock):
     new_org(plan="enterprise_sales_assisted", members=("ana",))
     register(ledger)
