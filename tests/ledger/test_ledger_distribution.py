@@ -317,3 +317,19 @@ def test_every_join_between_ledger_tables_is_within_the_organization(ledger, new
     matching = [s for s in seen if KEY_MATCH.search(s)]
     assert len(matching) >= 8  # the reads above joined tables
     assert {m for s in matching for m in _unpaired_key_matches(s)} == set()
+
+
+def test_the_commands_in_docs_scaling_distribute_every_table_as_the_test_expects():
+    """docs/scaling.md's SQL (run on Citus 13 as written) names every table: the shared ones
+    as reference tables, the root by pk, every other by org_pk, co-located."""
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scaling.md").read_text()
+    block = re.search(r"```sql\n(.*?)```", doc[doc.index("## Distributed by organization"):], re.S).group(1)
+    reference = set(re.findall(r"create_reference_table\('(\w+)'\)", block))
+    root = re.findall(r"create_distributed_table\('(\w+)', 'pk'\)", block)
+    by_org = set(re.findall(r"'(\w+)'", block[block.index("unnest(ARRAY["):]))
+    assert "SET citus.enable_local_reference_table_foreign_keys = off;" in block
+    assert reference == REFERENCE and root == [ROOT]
+    assert by_org == {t.name for t in ledger_tables()}
+    assert "colocate_with => 'organizations'" in block
+    assert set(Base.metadata.tables) == reference | {ROOT} | by_org

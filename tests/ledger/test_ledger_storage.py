@@ -312,8 +312,9 @@ def _terminate(database, pid: int) -> None:
     import sqlalchemy
     admin = sqlalchemy.create_engine(database.url, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as c:  # waits up to 5 s for the backend to be gone
-            assert c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+        with admin.connect() as c:  # waits up to 5 s for the backend to be gone (typed: Citus adds an overload)
+            assert c.execute(text("SELECT pg_terminate_backend(CAST(:pid AS integer), CAST(5000 AS bigint))"),
+                             {"pid": pid}).scalar()
     finally:
         admin.dispose()
 
