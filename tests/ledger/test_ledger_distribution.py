@@ -21,6 +21,7 @@ Citus is not on this machine's package registries.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,20 @@ def test_shared_tables_point_at_no_organization_table():
     assert pointing == set()
 
 
+@contextmanager
+def statements(database):
+    """The SQL statements sent to ``database`` in the block, as the driver got them."""
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    event.listen(database.engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", keep)
+
+
 TABLE = re.compile(r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(\w+)"?', re.IGNORECASE)
 
 
@@ -99,12 +114,7 @@ def test_every_statement_of_the_usage_path_names_the_organization(ledger, new_or
     new_org("acme", members=("ana", "ben"))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
-    seen: list[str] = []
-
-    @event.listens_for(database.engine, "before_cursor_execute")
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-    try:
+    with statements(database) as seen:
         kept = ledger.record_usage("acme", idempotency_key="one", member="ana", product="chat",
                                    model="claude-opus-4-6", tokens={"input": 1_000_000})
         ledger.record_usage_batch([{"organization": "acme", "idempotency_key": f"b{i}", "member": m,
@@ -112,8 +122,6 @@ def test_every_statement_of_the_usage_path_names_the_organization(ledger, new_or
                                    for i, m in enumerate(("ana", "ben", "ana", "ana"))])
         ledger.authorize_usage("acme", member="ben", product="chat")
         ledger.void_usage("acme", kept.usage["id"], idempotency_key="v")
-    finally:
-        event.remove(database.engine, "before_cursor_execute", keep)
     checked = [s for s in seen if _ledger_tables_of(s)]
     assert len(checked) >= 10
     assert [s for s in checked if not _names_the_organization(s, database.dialect)] == []
@@ -145,12 +153,7 @@ def test_every_statement_of_an_organizations_own_operations_names_it(ledger, new
     from tariff.storage import audit
     new_org("acme", plan="enterprise_sales_assisted", members=("ana", "ben"))
     new_org("solo", members=("sam",))
-    seen: list[str] = []
-
-    @event.listens_for(database.engine, "before_cursor_execute")
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-    try:
+    with statements(database) as seen:
         ledger.add_seats("acme", actor="pat", count=2)
         ledger.add_member("acme", actor="pat", id="cy")
         ledger.change_member("acme", "cy", actor="pat", role="admin")
@@ -172,8 +175,6 @@ def test_every_statement_of_an_organizations_own_operations_names_it(ledger, new
         clock.set(2026, 5, 1)
         assert ledger.run_billing("acme", date(2026, 5, 1))["invoices"]
         ledger.get_invoice("acme", date(2026, 4, 1)), ledger.list_invoices("acme")
-    finally:
-        event.remove(database.engine, "before_cursor_execute", keep)
     checked = [s for s in seen if _ledger_tables_of(s)]
     assert len(checked) >= 100
     assert [s for s in checked if not _names_the_organization(s, database.dialect)] == []
@@ -292,12 +293,7 @@ def test_every_join_between_ledger_tables_is_within_the_organization(ledger, new
     endpoint = webhooks.create(ledger.books, url="http://127.0.0.1:9/hook", secret="s" * 32)
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
     ledger.set_limit("acme", actor="pat", level="individual", subject="ana", limit=Decimal("6"))
-    seen: list[str] = []
-
-    @event.listens_for(database.engine, "before_cursor_execute")
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-    try:
+    with statements(database) as seen:
         for i in range(2):  # past 50% of ana's limit: a notification, events for the endpoint
             ledger.record_usage("acme", idempotency_key=f"k{i}", member="ana", product="chat",
                                 model="claude-opus-4-6", tokens={"input": 1_000_000})
@@ -312,8 +308,6 @@ def test_every_join_between_ledger_tables_is_within_the_organization(ledger, new
             dispatcher.record(claimed, Outcome(True, 200))
         assert dispatcher.prune() > 0
         assert check_ledger(database) == [] and check_ledger(database, "acme") == []
-    finally:
-        event.remove(database.engine, "before_cursor_execute", keep)
     matching = [s for s in seen if KEY_MATCH.search(s)]
     assert len(matching) >= 8  # the reads above joined tables
     assert {m for s in matching for m in _unpaired_key_matches(s)} == set()
