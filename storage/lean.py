@@ -200,7 +200,9 @@ def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], per
         if row is not None:
             return OrgRow(*row), _state(rows), pks
         if held is not None:
-            held.close()  # a pk kept from a transaction rolled back: read again, on its own
+            held.close()
+        if repo.org_pk(conn, org_id, fresh=True) is None:  # the kept pk was stale (kept from a
+            return None, None, None  # transaction rolled back): read afresh, then the row on its own
     org = org_row(conn, org_id, lock)
     if org is None:
         return None, None, None

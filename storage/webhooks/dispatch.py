@@ -149,11 +149,11 @@ class Dispatcher:
                     select(WebhookDelivery.org_pk, WebhookDelivery.pk).where(*_claimable(now))
                     .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.pk).limit(self.settings.batch)):
                 due.setdefault(org_pk, []).append(pk)
-            for org_pk, pks in due.items():
-                mine = (WebhookDelivery.org_pk == org_pk, WebhookDelivery.pk.in_(pks))
-                chosen = select(WebhookDelivery.pk).where(*mine, *_claimable(now)).with_for_update(skip_locked=True)
-                leased = (WebhookDelivery.org_pk == org_pk, WebhookDelivery.pk.in_(chosen.scalar_subquery()))
-                session.execute(update(WebhookDelivery).where(*leased)
+            for org_pk, pks in due.items():  # org_pk in both: each statement on the organization's shard
+                mine = WebhookDelivery.org_pk == org_pk
+                chosen = select(WebhookDelivery.pk).where(mine, WebhookDelivery.pk.in_(pks), *_claimable(now)) \
+                    .with_for_update(skip_locked=True)
+                session.execute(update(WebhookDelivery).where(mine, WebhookDelivery.pk.in_(chosen.scalar_subquery()))
                                 .values(lease_until=now + timedelta(seconds=self.settings.lease_s), lease_token=token)
                                 .execution_options(synchronize_session=False))
             rows = session.execute(

@@ -131,10 +131,14 @@ def create(books: Books, *, url: str, secret: str, organization: str | None = No
         return once.keep(endpoint_view(endpoint, organization))
 
 
-def _endpoint_query(deleted: bool = False):
+def _in_service(deleted: bool = False):
     """Endpoints in service; ``deleted``: the deleted ones instead (kept, marked, sent nothing)."""
+    return WebhookEndpoint.deleted_at.is_not(None) if deleted else WebhookEndpoint.deleted_at.is_(None)
+
+
+def _endpoint_query(deleted: bool = False):
     return select(WebhookEndpoint, Organization.id).outerjoin(Organization, Organization.pk == WebhookEndpoint.org_pk) \
-        .where(WebhookEndpoint.deleted_at.is_not(None) if deleted else WebhookEndpoint.deleted_at.is_(None))
+        .where(_in_service(deleted))
 
 
 def find(books: Books, endpoint_id: str) -> dict:
@@ -152,8 +156,7 @@ def _row(session, endpoint_id: str) -> tuple[WebhookEndpoint, str | None]:
     is read by the organization's pk, on its one shard: a join from the shared table would
     read every shard, and Citus then takes no write to the endpoint in that transaction
     (deliveries have a key to it)."""
-    endpoint = session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
-                                                             WebhookEndpoint.deleted_at.is_(None))).scalar()
+    endpoint = session.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, _in_service())).scalar()
     if endpoint is None:
         raise NotFound(f"no webhook {endpoint_id!r}", "webhook_not_found")
     if endpoint.org_pk is None:
@@ -194,6 +197,12 @@ def delete(books: Books, endpoint_id: str, *, idempotency_key: str | None = None
 
 # -- deliveries ---------------------------------------------------------------------------
 
+def _deliveries_of(endpoint_id: str):
+    """An endpoint's deliveries with their events (each joined within its organization)."""
+    return select(WebhookDelivery, WebhookEvent).join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent)) \
+        .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk) \
+        .where(WebhookEndpoint.id == endpoint_id)
+
 def deliveries(books: Books, endpoint_id: str, *, status: str | None = None, cursor: str | None = None,
                limit: int = 100) -> dict:
     """An endpoint's deliveries, oldest first: status, attempts, the last
@@ -203,9 +212,7 @@ def deliveries(books: Books, endpoint_id: str, *, status: str | None = None, cur
         raise InvalidInput.field("status", f"one of {', '.join(STATUSES)}")
     with books.read() as uow:
         _found(uow.session, endpoint_id)
-        query = select(WebhookDelivery, WebhookEvent).join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent)) \
-            .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk) \
-            .where(WebhookEndpoint.id == endpoint_id)
+        query = _deliveries_of(endpoint_id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
         rows = uow.session.execute(pages.after(query, WebhookDelivery.pk, cursor, int, limit)).all()
@@ -221,10 +228,7 @@ def retry(books: Books, endpoint_id: str, delivery_id: int, *, idempotency_key: 
         if once.replay is not None:
             return once.replay
         _found(uow.session, endpoint_id)
-        row = uow.session.execute(
-            select(WebhookDelivery, WebhookEvent).join(WebhookEvent, joined(WebhookDelivery.event_pk, WebhookEvent))
-            .join(WebhookEndpoint, WebhookEndpoint.pk == WebhookDelivery.endpoint_pk)
-            .where(WebhookEndpoint.id == endpoint_id, WebhookDelivery.pk == delivery_id)).first()
+        row = uow.session.execute(_deliveries_of(endpoint_id).where(WebhookDelivery.pk == delivery_id)).first()
         if row is None:
             raise NotFound(f"no delivery {delivery_id} of webhook {endpoint_id!r}", "delivery_not_found")
         delivery, event = row
