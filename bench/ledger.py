@@ -199,6 +199,8 @@ def in_process(url: str, evaluator: Evaluator, records: int, batches: int, basel
         make_org(ledger, "batch")
         for i in range(50):  # warm up: statement caches, the engine
             ledger.record_usage("single", idempotency_key=f"w{i}", **_args(i))
+        # and the batch path's (its statements for a thousand keys, psycopg's prepared ones)
+        ledger.record_usage_batch([_record("batch", f"w{i}", i) for i in range(1000)])
         analyze(ledger.db)
         size = max(1, records // BLOCKS)
         mine = theirs = 0.0

@@ -218,6 +218,32 @@ class Statement:
             cursor.close()
 
 
+class LongLists:
+    """A statement with expanding INs (``short``) and the same with an array parameter
+    per list (``arrays``, PostgreSQL's ``= ANY``): up to MAX_EXPANDED values ``short``,
+    run here, a plan per count; beyond, on PostgreSQL, ``arrays``, run here too: one
+    plan for any count (elsewhere ``short`` through SQLAlchemy). Not arrays for a few
+    values: the planner cannot tell ``= ANY($1)`` holds one key, and with statistics
+    of a young table it scanned the organization's records for it (bench/ledger.py)."""
+
+    def __init__(self, short: Statement, arrays: Statement):
+        self.short, self.arrays = short, arrays
+
+    def on(self, conn, params: dict) -> Statement:
+        if conn.dialect.name == "postgresql" and sum(len(params[n]) for n in self.short.expanding) > MAX_EXPANDED:
+            return self.arrays
+        return self.short
+
+    def direct(self, conn, params: dict) -> bool:
+        return self.on(conn, params).direct(conn, params)
+
+    def send(self, conn, params: dict) -> Pending:
+        return self.on(conn, params).send(conn, params)
+
+    def rows(self, conn, params: dict) -> list[tuple]:
+        return self.on(conn, params).rows(conn, params)
+
+
 class Pending:
     """A statement sent, its rows not read yet."""
 

@@ -61,18 +61,54 @@ class Usage:
     counts: dict[str, int] | None = None  # token_counts(tokens), once checked
 
 
-@dataclass
 class Outcome:
     """What one record came to: ``status`` recorded | replayed | blocked | error;
     ``answer`` the answer as usage.record gives it; ``error`` the exception;
-    ``decision`` the engine's (not on a replay)."""
-    status: str
-    answer: dict | None = None
-    language: str | None = None
-    decision: Decision | None = None
-    error: Exception | None = None
-    pk: int | None = None
-    body: bytes | None = None  # a recorded answer as JSON, the very text kept with the record
+    ``decision`` the engine's (not on a replay, nor on a record a batch recorded:
+    its answer holds what it decided, see ``keep``)."""
+    __slots__ = ("status", "_answer", "language", "decision", "error", "pk", "body", "_kept")
+
+    def __init__(self, status: str, answer: dict | None = None, language: str | None = None,
+                 decision: Decision | None = None, error: Exception | None = None, pk: int | None = None):
+        self.status, self._answer, self.language, self.decision = status, answer, language, decision
+        self.error, self.pk = error, pk
+        self.body: bytes | None = None  # a recorded answer as JSON, the very text kept with the record
+        self._kept: bytes | None = None  # the answer as JSON only, read back when asked for
+
+    @property
+    def answer(self) -> dict | None:
+        if self._answer is None and self._kept is not None:
+            self._answer = _loads(self._kept)
+        return self._answer
+
+    @answer.setter
+    def answer(self, value: dict | None) -> None:
+        self._answer = value
+
+    def keep(self, body: bytes) -> None:
+        """A batch's recorded record: its answer kept as its JSON only, without the decision.
+        A batch's outcomes outlive it (in the caller's answer), and the cycle collector's
+        first pass after a batch walked each record's dicts and decision: 3% of a batch's
+        time (bench/ledger.py)."""
+        self._answer, self._kept, self.body, self.decision = None, body, body, None
+
+    @property
+    def answered(self) -> bool:
+        return self._answer is not None or self._kept is not None
+
+    def answers_as(self, first: Outcome) -> None:
+        """A replay of a record of the same run: ``first``'s answer."""
+        self._answer, self._kept, self.language = first._answer, first._kept, first.language
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.status!r}, pk={self.pk!r}, error={self.error!r})"
+
+
+def _loads(body: bytes) -> dict:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:  # what json.dumps wrote (_json): a lone surrogate, say
+        return json.loads(body)
 
 
 class Applied(NamedTuple):
@@ -189,8 +225,9 @@ _DIGEST_TEXT = '{"member": %s, "model": %s, "occurred_at": %s, "product": %s, "t
 class Run:
     """One organization, locked in ``uow``, and its state for ``records``."""
 
-    def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True):
+    def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True, batch: bool = False):
         self.uow = uow
+        self.batch = batch  # the batch's (``batch``): recorded outcomes keep their answers as JSON (Outcome.keep)
         self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
         self.conn = uow.connection()  # taken once
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
@@ -333,8 +370,9 @@ class Run:
             if mine[0] != digest:
                 raise idempotency._reused("usage record")
             first = mine[1]
-            replay = Outcome("replayed", first.answer, first.language, pk=first.pk)
-            if first.answer is None:  # not finished yet: its answer is given to the replay then
+            replay = Outcome("replayed", pk=first.pk)
+            replay.answers_as(first)
+            if not first.answered:  # not finished yet: its answer is given to the replay then
                 self.replays.append((replay, first))
             return replay
         stored = self.state.keys.get(key)
@@ -417,9 +455,12 @@ class Run:
                                "request": _json(decision.request, sort=True).decode(), "response": response,
                                "key_id": key_id, "key_name": key_name,
                                **{TOKEN_COLUMNS[c]: n for c, n in counts.items()}})
-            outcome.answer, outcome.body = answer, body
+            if self.batch:
+                outcome.keep(body)
+            else:
+                outcome.answer, outcome.body = answer, body
         for replay, first in self.replays:
-            replay.answer, replay.language = first.answer, first.language
+            replay.answers_as(first)
         self.unfinished, self.replays = [], []
 
     @contextmanager
@@ -551,7 +592,7 @@ def _batch(books: Books, items: list, render, language, allowed) -> list[Outcome
     for org_id, group in groups.items():
         try:
             with books.write(core=True) as uow:
-                run = Run(uow, org_id, [u for _, u in group])
+                run = Run(uow, org_id, [u for _, u in group], batch=True)
                 with run.writing(len(group)):
                     for index, u in group:
                         try:

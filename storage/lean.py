@@ -24,8 +24,8 @@ from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Date, Integer, String, Text, and_, bindparam, cast, func, insert, literal,
-                        null, or_, select, union_all, update)
+from sqlalchemy import (ARRAY, BigInteger, Date, Integer, String, Text, any_, bindparam, cast, func, insert,
+                        literal, null, or_, select, union_all, update)
 
 from . import direct, repository as repo
 from .webhooks import outbox
@@ -44,12 +44,6 @@ READ_ORG = select(*_ORG_COLUMNS).where(ORG.c.pk == bindparam("pk"), ORG.c.id == 
 LOCK_ORG = READ_ORG.with_for_update()
 
 _ORG_PK = bindparam("org_pk", type_=Integer)
-_IDS = bindparam("ids", expanding=True, type_=String)
-_KEYS = bindparam("keys", expanding=True, type_=String)
-_PERIODS = bindparam("periods", expanding=True, type_=Date)
-# The subjects the named members' spend counts towards: '', their seat types, their ids.
-_SUBJECTS = or_(CNT.c.subject == "", CNT.c.subject.in_(_IDS),
-                CNT.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS))))
 
 
 def _row(kind, period=None, level=None, subject=None, amount=None, included=None, number=None, text=None,
@@ -65,27 +59,38 @@ def _row(kind, period=None, level=None, subject=None, amount=None, included=None
             typed(until, UTCDateTime).label("until"))
 
 
-STATE = union_all(
-    select(*_row("m", level=MEM.c.role, subject=MEM.c.id, number=MEM.c.pk, text=MEM.c.seat_type,
-                 when=MEM.c.created_at, until=MEM.c.removed_at)).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS)),
-    select(*_row("k", subject=USE.c.idempotency_key, number=USE.c.pk, text=USE.c.request_hash,
-                 text2=USE.c.response)).where(USE.c.org_pk == _ORG_PK, USE.c.idempotency_key.in_(_KEYS)),
-    select(*_row("c", period=CNT.c.period_start, level=CNT.c.level, subject=CNT.c.subject, amount=CNT.c.spend,
-                 included=CNT.c.included, number=CNT.c.records))
-    .where(CNT.c.org_pk == _ORG_PK, CNT.c.period_start.in_(_PERIODS), _SUBJECTS),
-    select(*_row("l", level=LIM.c.level, subject=LIM.c.subject, amount=LIM.c.amount))
-    .where(LIM.c.org_pk == _ORG_PK, LIM.c.ended_on.is_(None),
-           or_(LIM.c.subject == "", LIM.c.subject.in_(_IDS),
-               LIM.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS))))),
-    select(*_row("n", period=NOTE.c.period_start, level=NOTE.c.level, subject=NOTE.c.subject,
-                 number=func.max(NOTE.c.threshold_pct)))
-    .where(NOTE.c.org_pk == _ORG_PK, NOTE.c.period_start.in_(_PERIODS),
-           or_(NOTE.c.subject == "", NOTE.c.subject.in_(_IDS),
-               NOTE.c.subject.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, MEM.c.id.in_(_IDS)))))
-    .group_by(NOTE.c.period_start, NOTE.c.level, NOTE.c.subject),
-    # whether an automatic top-up is set (no: the usage path skips top_ups' own read)
-    select(*_row("t", number=TOP.c.pk)).where(TOP.c.org_pk == _ORG_PK),
-)
+def _state_statement(among):
+    """The state's statement; ``among(column, name, type_)``: the column's value is one of
+    the list given as parameter ``name`` (the member ids, the keys, the periods)."""
+    ids, keys, periods = (lambda column: among(column, "ids", String), lambda column: among(column, "keys", String),
+                          lambda column: among(column, "periods", Date))
+    # The subjects the named members' spend counts towards: '', their seat types, their ids.
+    def subjects(column):
+        return or_(column == "", ids(column),
+                   column.in_(select(MEM.c.seat_type).where(MEM.c.org_pk == _ORG_PK, ids(MEM.c.id))))
+    return union_all(
+        select(*_row("m", level=MEM.c.role, subject=MEM.c.id, number=MEM.c.pk, text=MEM.c.seat_type,
+                     when=MEM.c.created_at, until=MEM.c.removed_at)).where(MEM.c.org_pk == _ORG_PK, ids(MEM.c.id)),
+        select(*_row("k", subject=USE.c.idempotency_key, number=USE.c.pk, text=USE.c.request_hash,
+                     text2=USE.c.response)).where(USE.c.org_pk == _ORG_PK, keys(USE.c.idempotency_key)),
+        select(*_row("c", period=CNT.c.period_start, level=CNT.c.level, subject=CNT.c.subject, amount=CNT.c.spend,
+                     included=CNT.c.included, number=CNT.c.records))
+        .where(CNT.c.org_pk == _ORG_PK, periods(CNT.c.period_start), subjects(CNT.c.subject)),
+        select(*_row("l", level=LIM.c.level, subject=LIM.c.subject, amount=LIM.c.amount))
+        .where(LIM.c.org_pk == _ORG_PK, LIM.c.ended_on.is_(None), subjects(LIM.c.subject)),
+        select(*_row("n", period=NOTE.c.period_start, level=NOTE.c.level, subject=NOTE.c.subject,
+                     number=func.max(NOTE.c.threshold_pct)))
+        .where(NOTE.c.org_pk == _ORG_PK, periods(NOTE.c.period_start), subjects(NOTE.c.subject))
+        .group_by(NOTE.c.period_start, NOTE.c.level, NOTE.c.subject),
+        # whether an automatic top-up is set (no: the usage path skips top_ups' own read)
+        select(*_row("t", number=TOP.c.pk)).where(TOP.c.org_pk == _ORG_PK),
+    )
+
+
+# Lists as expanding INs (a statement per count of values), and on PostgreSQL a batch's
+# long lists each as one array parameter (``= ANY``): direct.LongLists.
+STATE = _state_statement(lambda column, name, type_: column.in_(bindparam(name, expanding=True, type_=type_)))
+STATE_ARRAYS = _state_statement(lambda column, name, type_: column == any_(bindparam(name, type_=ARRAY(type_))))
 
 # The usage records' ids are taken before they are written: the answer kept with
 # a record (and sent back) carries its id, encoded once (ingest.Run._apply); every
@@ -114,7 +119,8 @@ _CREDIT_KEYS = ("org_pk", "kind", "amount", "balance_after", "member_pk", "usage
                 "request_hash", "created_at")
 _COUNTER_KEYS = ("org_pk", "period_start", "level", "subject", "spend", "included", "records")
 D_LOCK_ORG, D_READ_ORG = direct.Statement(LOCK_ORG), direct.Statement(READ_ORG)
-D_STATE = direct.Statement(STATE, expanding=("ids", "keys", "periods"))
+D_STATE = direct.LongLists(direct.Statement(STATE, expanding=("ids", "keys", "periods")),
+                           direct.Statement(STATE_ARRAYS))
 D_NEXT_PKS, D_LAST_PK = direct.Statement(NEXT_PKS), direct.Statement(LAST_PK)
 D_INSERT_USAGE = direct.Statement(INSERT_USAGE, columns=("pk", *_USAGE_KEYS))
 D_INSERT_CREDIT = direct.Statement(INSERT_CREDIT, columns=_CREDIT_KEYS)
@@ -189,7 +195,7 @@ def read(conn, org_id: str, lock: bool, members: list[str], keys: list[str], per
     if pk is None:
         return None, None, None
     params = _state_params(pk, members, keys, periods)
-    if direct.pipelines(conn) and D_STATE.direct(conn, params):  # a batch's long lists: no
+    if direct.pipelines(conn) and D_STATE.direct(conn, params):
         if held is not None:
             held.open()
         with direct.pipeline(conn) if held is None else nullcontext():

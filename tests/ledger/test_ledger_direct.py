@@ -35,6 +35,26 @@ def test_the_state_read_directly_is_the_state_sqlalchemy_reads(ledger, new_org, 
             org.pk, ["ana"], ["one"], [date(2026, 4, 1)]))} >= {"m", "k", "c", "l"}
 
 
+def test_a_batchs_long_lists_read_the_state_sqlalchemy_reads(ledger, new_org, database):
+    """Past MAX_EXPANDED values, PostgreSQL reads with an array per list (STATE_ARRAYS),
+    on the cursor; SQLite with SQLAlchemy's expanding INs: the same rows either way."""
+    new_org("acme", members=("ana", "ben"))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    for i in range(3):
+        ledger.record_usage("acme", idempotency_key=f"k{i}", member="ana", product="chat",
+                            model="claude-opus-4-6", tokens={"input": 1000})
+    with database.write() as session:
+        conn = session.connection()
+        org = lean.org_row(conn, "acme", lock=True)
+        params = lean._state_params(org.pk, ["ana", "ben"], [f"k{i}" for i in range(40)], [date(2026, 4, 1)])
+        statement = lean.D_STATE.on(conn, params)
+        postgres = database.dialect == "postgresql"
+        assert (statement is lean.D_STATE.arrays) is postgres and statement.direct(conn, params) is postgres
+        rows = lean.D_STATE.rows(conn, params)
+        assert sorted(rows, key=repr) == sorted(_through_sqlalchemy(conn, lean.STATE, params), key=repr)
+        assert sorted(row[3] for row in rows if row[0] == "k") == ["k0", "k1", "k2"]
+
+
 def test_a_driver_error_comes_out_as_sqlalchemys(ledger, new_org, database):
     new_org("acme", members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
