@@ -75,7 +75,16 @@ class Decision:
 
 
 def _plain(value):
-    """Decimals as exact text, dates as ISO: JSON-safe without floats."""
+    """Decimals as exact text, dates as ISO: JSON-safe without floats. Text and whole
+    numbers, most of what a decision holds, return at the first test (a usage answer
+    renders one per record: bench/ledger.py)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        return fmt(value)
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return fmt(value)
     if isinstance(value, date):

@@ -35,9 +35,12 @@ class ChargeLine:
     def to_dict(self) -> dict:
         out = {"kind": self.kind, "item": self.item, "quantity": self.quantity,
                "unit_price": fmt(self.unit_price), "amount": fmt(self.amount)}
-        for key in ("model", "tier", "months"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        if self.model is not None:
+            out["model"] = self.model
+        if self.tier is not None:
+            out["tier"] = self.tier
+        if self.months is not None:
+            out["months"] = self.months
         if self.value is not None:
             out["value"] = fmt(self.value)
         return out
