@@ -244,7 +244,7 @@ class SpendCounter(Base):
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)  # '', seat type, or member pk
     spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     included: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    records: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)  # a month's count: past 2**31 at 830/s
 
 
 class Notification(Base):

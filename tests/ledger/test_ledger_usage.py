@@ -275,6 +275,28 @@ def test_summary_m1(ledger, new_org):
     assert by_id["pat"]["spend"] == "0" and by_id["pat"]["records"] == 0
 
 
+def test_a_months_record_count_goes_past_two_billion(ledger, new_org, database):
+    """A spend counter counts the month's records in a BIGINT (migration 0018): one
+    organization at 830 records a second passes 2**31 within a month, and an INTEGER
+    refused every record of it after that ("integer out of range" on PostgreSQL)."""
+    from sqlalchemy import update
+
+    from tariff.storage.models import SpendCounter
+    new_org(members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("100"))
+    record(ledger, "1")
+    past = 2 ** 31 - 2  # the largest INTEGER after it: the next record goes past it
+    with database.write() as session:  # as if the month had seen that many more records
+        session.execute(update(SpendCounter).values(records=SpendCounter.records + past))
+    try:
+        assert record(ledger, "2").recorded
+        by_id = {m["id"]: m for m in ledger.usage_summary("acme")["members"]}
+        assert by_id["ana"]["records"] == 2 ** 31
+    finally:  # the counters agree with the records again (the ledger fixture checks them)
+        with database.write() as session:
+            session.execute(update(SpendCounter).values(records=SpendCounter.records - past))
+
+
 @pytest.mark.parametrize("tokens, path", [({"input": 1.5}, "tokens.input"), ({"input": True}, "tokens.input"),
                                           ({"input": -1}, "tokens.input"), ({"inputs": 5}, "tokens.inputs"),
                                           ({"input": 0}, "tokens")])
