@@ -227,7 +227,7 @@ class Run:
 
     def __init__(self, uow: UnitOfWork, org_id: str, records: list[Usage], lock: bool = True, batch: bool = False):
         self.uow = uow
-        self.batch = batch  # the batch's (``batch``): recorded outcomes keep their answers as JSON (Outcome.keep)
+        self.batch = batch  # a run of ``batch``: its recorded outcomes keep their answers as JSON only (Outcome.keep)
         self.key_id, self.key_name = caller.key()  # the audit trail's "who" on every record of the run
         self.conn = uow.connection()  # taken once
         days = {(r.occurred_at or uow.now).astimezone(timezone.utc).date() for r in records}
