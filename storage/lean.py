@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
@@ -62,8 +63,8 @@ def _row(kind, period=None, level=None, subject=None, amount=None, included=None
 def _state_statement(among):
     """The state's statement; ``among(column, name, type_)``: the column's value is one of
     the list given as parameter ``name`` (the member ids, the keys, the periods)."""
-    ids, keys, periods = (lambda column: among(column, "ids", String), lambda column: among(column, "keys", String),
-                          lambda column: among(column, "periods", Date))
+    ids, keys = partial(among, name="ids", type_=String), partial(among, name="keys", type_=String)
+    periods = partial(among, name="periods", type_=Date)
     # The subjects the named members' spend counts towards: '', their seat types, their ids.
     def subjects(column):
         return or_(column == "", ids(column),

@@ -81,10 +81,6 @@ def _plain(value):
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
-    if kind is Decimal:
-        return fmt(value)
-    if kind is dict:
-        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return fmt(value)
     if isinstance(value, date):
