@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
-from tariff.storage import check_ledger, ingest
+from sqlalchemy import event, select
+
+from tariff.storage import check_ledger, ingest, lean
+from tariff.storage.models import CreditEntry, Member, Organization, UsageRecord
 
 OPUS = "claude-opus-4-6"   # 5 USD per million input tokens
 HAIKU = "claude-haiku-4-5"  # 1 USD per million input tokens, 5 per million output
@@ -134,6 +138,66 @@ def test_a_batch_keeps_the_same_books_as_one_record_at_a_time(ledger, new_org, d
     assert summaries[0] == summaries[1]
     assert ledger.get_organization("one")["credit_balance"] == ledger.get_organization("many")["credit_balance"]
     assert check_ledger(database) == []
+
+
+def _consumptions(database, org: str) -> list[tuple]:
+    """The organization's consumption entries in the order of their ids, each with its record's key."""
+    with database.read() as session:
+        rows = session.execute(
+            select(CreditEntry.kind, CreditEntry.amount, CreditEntry.balance_after, Member.id,
+                   UsageRecord.idempotency_key, CreditEntry.created_at, CreditEntry.idempotency_key)
+            .join(Organization, Organization.pk == CreditEntry.org_pk)
+            .join(Member, (Member.org_pk == CreditEntry.org_pk) & (Member.pk == CreditEntry.member_pk))
+            .join(UsageRecord, (UsageRecord.org_pk == CreditEntry.org_pk)
+                  & (UsageRecord.pk == CreditEntry.usage_record_pk))
+            .where(Organization.id == org, CreditEntry.kind == "consumption").order_by(CreditEntry.pk)).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_runs_consumption_entries_in_one_insert_are_those_row_by_row(ledger, new_org, database, monkeypatch):
+    """On PostgreSQL a run's consumption entries, past lean.FEW_CONSUMPTIONS, go in one
+    INSERT of arrays (lean.INSERT_CONSUMPTIONS): the same entries, in the same order
+    (their running balances follow their ids: check_ledger), as written row by row."""
+    plan = [("ana" if i % 3 else "ben", 100_000 * (i + 1)) for i in range(9)]
+    for org, few in (("rows", 10**9), ("arrays", lean.FEW_CONSUMPTIONS)):
+        new_org(org, members=("ana", "ben"))
+        ledger.purchase_credits(org, actor="pat", amount=Decimal("40"))
+        monkeypatch.setattr(lean, "FEW_CONSUMPTIONS", few)
+        out = ledger.record_usage_batch([rec(f"k{i}", org=org, member=m, tokens={"input": t})
+                                         for i, (m, t) in enumerate(plan)])
+        assert statuses(out) == ["recorded"] * len(plan)
+    rows, arrays = _consumptions(database, "rows"), _consumptions(database, "arrays")
+    assert len(rows) == len(plan) > lean.FEW_CONSUMPTIONS
+    assert arrays == rows
+    assert [r[4] for r in arrays] == [f"k{i}" for i in range(len(plan))]
+    assert arrays[-1][2] == Decimal("40") - sum(Decimal(t) * 5 / 10**6 for _, t in plan)
+    assert check_ledger(database) == []
+
+    # which statement wrote them (read with a cursor listener: SQLAlchemy runs the same statement)
+    seen: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listen)
+    try:
+        again = ledger.record_usage_batch([rec(f"again{i}", org="arrays", tokens={"input": 1000})
+                                           for i in range(lean.FEW_CONSUMPTIONS + 1)])
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listen)
+    assert statuses(again) == ["recorded"] * (lean.FEW_CONSUMPTIONS + 1)
+    credits = [s for s in seen if s.startswith("INSERT INTO credit_entries")]
+    assert len(credits) == 1
+    assert ("unnest(" in credits[0]) == (database.dialect == "postgresql")
+
+
+def test_only_one_runs_consumption_entries_go_in_one_insert():
+    """lean.consumptions refuses what is not one run's consumption entries: nothing of it is written."""
+    when = datetime(2026, 4, 1, 12, tzinfo=timezone.utc)
+    entry = {"org_pk": 1, "kind": "consumption", "amount": Decimal("-1"), "balance_after": Decimal("9"),
+             "member_pk": 1, "usage_record_pk": 5, "idempotency_key": None, "request_hash": None, "created_at": when}
+    assert lean.consumptions(1, [entry, {**entry, "usage_record_pk": 6}])["records"] == [5, 6]
+    for other in ({"kind": "purchase"}, {"org_pk": 2}, {"created_at": datetime(2026, 4, 2, tzinfo=timezone.utc)},
+                  {"idempotency_key": "k"}, {"request_hash": "h"}):
+        with pytest.raises(ValueError, match="one run's consumption entries"):
+            lean.consumptions(1, [entry, {**entry, **other}])
 
 
 def test_concurrent_batches_for_one_and_two_organizations_stay_exact(ledger, new_org, database):
