@@ -12,7 +12,7 @@ import pytest
 
 from sqlalchemy import event, select
 
-from tariff.storage import check_ledger, ingest, lean
+from tariff.storage import check_ledger, direct, ingest, lean
 from tariff.storage.models import CreditEntry, Member, Organization, UsageRecord
 
 OPUS = "claude-opus-4-6"   # 5 USD per million input tokens
@@ -186,6 +186,105 @@ def test_a_runs_consumption_entries_in_one_insert_are_those_row_by_row(ledger, n
     credits = [s for s in seen if s.startswith("INSERT INTO credit_entries")]
     assert len(credits) == 1
     assert ("unnest(" in credits[0]) == (database.dialect == "postgresql")
+
+
+def test_a_runs_usage_rows_in_multi_row_inserts_are_those_row_by_row(ledger, new_org, database, monkeypatch):
+    """On psycopg every direct.ROWS_PER_STATEMENT usage rows of a run go in one INSERT
+    (numbered placeholders, on a RawCursor), the rows left over by executemany: the same
+    rows, and the same answers kept for replays, as all by executemany."""
+    calls = []
+    real = direct.Statement._many_rows
+
+    def spy(conn, plan, rows, per):
+        left = real(conn, plan, rows, per)
+        calls.append((plan.sql.split(" (")[0], len(rows), per, len(left)))
+        return left
+    monkeypatch.setattr(direct.Statement, "_many_rows", staticmethod(spy))
+    plan = [("ana", OPUS, 100_000), ("ben", HAIKU, 2_000), ("ana", HAIKU, 30), ("ben", OPUS, 400_000),
+            ("ana", OPUS, 5), ("ana", HAIKU, 60_000), ("ben", HAIKU, 7), ("ben", OPUS, 80_000)]
+    answers = {}
+    for org, per in (("rows", 10**9), ("many", 3)):
+        new_org(org, members=("ana", "ben"))
+        ledger.purchase_credits(org, actor="pat", amount=Decimal("40"))
+        monkeypatch.setattr(direct, "ROWS_PER_STATEMENT", per)
+        batch = [rec(f"k{i}", org=org, member=m, model=model, tokens={"input": t, "output": i})
+                 for i, (m, model, t) in enumerate(plan)]
+        out = ledger.record_usage_batch(batch)
+        assert statuses(out) == ["recorded"] * len(plan)
+        again = ledger.record_usage_batch(batch)
+        assert statuses(again) == ["replayed"] * len(plan)
+        assert [o.answer for o in again] == [o.answer for o in out]
+        answers[org] = [_strip_ids(o.answer) for o in out]
+    postgres = database.dialect == "postgresql"
+    # the usage rows, and the month's new counters (the organization's, the seat type's, each member's)
+    assert calls == ([("INSERT INTO usage_records", 8, 3, 2), ("INSERT INTO spend_counters", 4, 3, 1)]
+                     if postgres else [])
+    assert answers["many"] == answers["rows"]
+    rows = {org: [{k: v for k, v in u.items() if k != "id"} for u in usage_of(ledger, org)] for org in answers}
+    assert rows["many"] == rows["rows"] and len(rows["many"]) == len(plan)
+    assert check_ledger(database) == []
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("stream_every", [100, 4])
+def test_a_multi_row_insert_the_server_refuses_keeps_nothing_of_the_run(ledger, new_org, database, monkeypatch,
+                                                                         stream_every):
+    """A row the server refuses (here a trigger) inside a multi-row INSERT fails its
+    organization's transaction whole, sent in one pipeline (``stream_every`` 100) or
+    streamed in parts (4): nothing of the run is kept, the connection goes back to the
+    pool usable, and the same batch without the row is recorded afterwards."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+    monkeypatch.setattr(direct, "ROWS_PER_STATEMENT", 2)
+    monkeypatch.setattr(ingest, "STREAM_EVERY", stream_every)
+    new_org(members=("ana",))
+    ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
+    with database.engine.begin() as c:
+        c.exec_driver_sql("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "IF NEW.idempotency_key = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; "
+                          "RETURN NEW; END $$")
+        c.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records "
+                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()")
+    keys = ["a", "b", "c", "d", "e", "poison", "g"]
+    try:
+        with pytest.raises(DBAPIError, match="refused"):
+            ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys])
+        raw = database.engine.raw_connection()
+        try:
+            assert raw.driver_connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+            assert raw.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        finally:
+            raw.close()
+        assert ledger.get_organization("acme")["credit_balance"] == "10"
+        assert usage_of(ledger, "acme") == []
+        out = ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys if k != "poison"])
+        assert statuses(out) == ["recorded"] * 6
+        assert [u["idempotency_key"] for u in usage_of(ledger, "acme")] == ["a", "b", "c", "d", "e", "g"]
+        assert check_ledger(database) == []
+    finally:
+        with database.engine.begin() as c:
+            c.exec_driver_sql("DROP TRIGGER refuse_poison ON usage_records")
+        with database.engine.begin() as c:
+            c.exec_driver_sql("DROP FUNCTION refuse_poison()")
+
+
+def test_only_a_plain_insert_is_made_a_multi_row_insert(database):
+    """direct._Plan.rows_sql: an INSERT of named values only (the usage rows), not one
+    RETURNING the new ids (a credit entry, whose ids the database gives)."""
+    with database.write() as session:
+        dialect = session.connection().dialect
+    usage = lean.D_INSERT_USAGE._plan(dialect, {k: 1 for k in lean.D_INSERT_USAGE.columns})
+    credit = lean.D_INSERT_CREDIT._plan(dialect, {k: 1 for k in lean.D_INSERT_CREDIT.columns})
+    if dialect.positional:  # SQLite: qmark placeholders; the multi-row path is psycopg's only
+        assert usage.rows_sql(2) is None
+        return
+    sql, names = usage.rows_sql(2)
+    width = len(lean.D_INSERT_USAGE.columns)
+    assert names == tuple(sql.split(" (", 1)[1].split(")", 1)[0].split(", "))  # the INSERT's own column order
+    assert sorted(names) == sorted(lean.D_INSERT_USAGE.columns)
+    assert sql.startswith("INSERT INTO usage_records (pk, org_pk, ") and "%" not in sql
+    assert "$1::BIGINT, $2::INTEGER" in sql and f"), (${width + 1}::BIGINT" in sql and sql.endswith(f"${2 * width}::VARCHAR)")
+    assert credit.rows_sql(2) is None
 
 
 def test_only_one_runs_consumption_entries_go_in_one_insert():
