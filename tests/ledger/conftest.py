@@ -243,6 +243,35 @@ def new_org(ledger):
 
 
 @pytest.fixture
+def poison_refused(database):
+    """PostgreSQL refuses (a trigger) every usage row keyed 'poison': a write that fails on
+    the server, inside a pipeline. Gives a check that the pool's connection came back
+    usable: out of pipeline mode, no transaction open."""
+    import psycopg
+    with database.engine.begin() as c:
+        c.exec_driver_sql("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "IF NEW.idempotency_key = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; "
+                          "RETURN NEW; END $$")
+        c.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records "
+                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()")
+
+    def connection_is_free() -> bool:
+        raw = database.engine.raw_connection()
+        try:
+            return raw.driver_connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF \
+                and raw.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        finally:
+            raw.close()
+    try:
+        yield connection_is_free
+    finally:
+        with database.engine.begin() as c:  # two transactions: Citus takes no DROP FUNCTION after a
+            c.exec_driver_sql("DROP TRIGGER refuse_poison ON usage_records")  # change of every shard
+        with database.engine.begin() as c:
+            c.exec_driver_sql("DROP FUNCTION refuse_poison()")
+
+
+@pytest.fixture
 def start_server(migrated_url, tmp_path):
     """Starts the real server (tests/servers.py's Server: `tariff serve`) over this test's
     database: ``start_server(workers=2)``, as often as the test needs (a second server, a

@@ -228,44 +228,26 @@ def test_a_runs_usage_rows_in_multi_row_inserts_are_those_row_by_row(ledger, new
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 @pytest.mark.parametrize("stream_every", [100, 4])
 def test_a_multi_row_insert_the_server_refuses_keeps_nothing_of_the_run(ledger, new_org, database, monkeypatch,
-                                                                         stream_every):
+                                                                         poison_refused, stream_every):
     """A row the server refuses (here a trigger) inside a multi-row INSERT fails its
     organization's transaction whole, sent in one pipeline (``stream_every`` 100) or
     streamed in parts (4): nothing of the run is kept, the connection goes back to the
     pool usable, and the same batch without the row is recorded afterwards."""
-    import psycopg
     from sqlalchemy.exc import DBAPIError
     monkeypatch.setattr(direct, "ROWS_PER_STATEMENT", 2)
     monkeypatch.setattr(ingest, "STREAM_EVERY", stream_every)
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
-    with database.engine.begin() as c:
-        c.exec_driver_sql("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                          "IF NEW.idempotency_key = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; "
-                          "RETURN NEW; END $$")
-        c.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records "
-                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()")
     keys = ["a", "b", "c", "d", "e", "poison", "g"]
-    try:
-        with pytest.raises(DBAPIError, match="refused"):
-            ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys])
-        raw = database.engine.raw_connection()
-        try:
-            assert raw.driver_connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
-            assert raw.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        finally:
-            raw.close()
-        assert ledger.get_organization("acme")["credit_balance"] == "10"
-        assert usage_of(ledger, "acme") == []
-        out = ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys if k != "poison"])
-        assert statuses(out) == ["recorded"] * 6
-        assert [u["idempotency_key"] for u in usage_of(ledger, "acme")] == ["a", "b", "c", "d", "e", "g"]
-        assert check_ledger(database) == []
-    finally:
-        with database.engine.begin() as c:
-            c.exec_driver_sql("DROP TRIGGER refuse_poison ON usage_records")
-        with database.engine.begin() as c:
-            c.exec_driver_sql("DROP FUNCTION refuse_poison()")
+    with pytest.raises(DBAPIError, match="refused"):
+        ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys])
+    assert poison_refused()  # the connection is free
+    assert ledger.get_organization("acme")["credit_balance"] == "10"
+    assert usage_of(ledger, "acme") == []
+    out = ledger.record_usage_batch([rec(k, tokens={"input": 1000}) for k in keys if k != "poison"])
+    assert statuses(out) == ["recorded"] * 6
+    assert [u["idempotency_key"] for u in usage_of(ledger, "acme")] == ["a", "b", "c", "d", "e", "g"]
+    assert check_ledger(database) == []
 
 
 def test_only_a_plain_insert_is_made_a_multi_row_insert(database):

@@ -224,38 +224,21 @@ def test_a_refused_record_leaves_its_connection_ready_for_the_next(ledger, new_o
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-def test_a_write_failing_in_the_commits_pipeline_keeps_nothing_and_frees_the_connection(ledger, new_org, database):
+def test_a_write_failing_in_the_commits_pipeline_keeps_nothing_and_frees_the_connection(ledger, new_org,
+                                                                                         poison_refused):
     """On PostgreSQL a single record's writes and its COMMIT go in one pipeline (three round
     trips a record: UnitOfWork.commit_in). A write the server refuses (here a trigger) fails
     the record: nothing of it is kept, and its connection goes back to the pool usable."""
-    import psycopg
     from sqlalchemy.exc import DBAPIError
     new_org(members=("ana",))
     ledger.purchase_credits("acme", actor="pat", amount=Decimal("10"))
     assert record(ledger, "first").recorded  # the organization's pk is known: the pipelined path
-    with database.engine.begin() as c:
-        c.exec_driver_sql("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                          "IF NEW.idempotency_key = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; "
-                          "RETURN NEW; END $$")
-        c.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records "
-                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()")
-    try:
-        with pytest.raises(DBAPIError, match="refused"):
-            record(ledger, "poison")
-        raw = database.engine.raw_connection()
-        try:
-            assert raw.driver_connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
-            assert raw.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        finally:
-            raw.close()
-        assert ledger.get_organization("acme")["credit_balance"] == "5"  # 10 - 5 (first); poison: nothing
-        assert record(ledger, "after").recorded
-        assert [u["idempotency_key"] for u in ledger.list_usage("acme")["items"]] == ["first", "after"]
-    finally:
-        with database.engine.begin() as c:  # two transactions: Citus takes no DROP FUNCTION after a
-            c.exec_driver_sql("DROP TRIGGER refuse_poison ON usage_records")  # change of every shard
-        with database.engine.begin() as c:
-            c.exec_driver_sql("DROP FUNCTION refuse_poison()")
+    with pytest.raises(DBAPIError, match="refused"):
+        record(ledger, "poison")
+    assert poison_refused()  # the connection is free
+    assert ledger.get_organization("acme")["credit_balance"] == "5"  # 10 - 5 (first); poison: nothing
+    assert record(ledger, "after").recorded
+    assert [u["idempotency_key"] for u in ledger.list_usage("acme")["items"]] == ["first", "after"]
 
 
 def test_summary_m1(ledger, new_org):
