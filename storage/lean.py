@@ -103,29 +103,15 @@ NEXT_PKS = select(func.nextval(func.pg_get_serial_sequence("usage_records", "pk"
     .select_from(func.generate_series(1, bindparam("n", type_=Integer)))
 LAST_PK = select(func.max(USE.c.pk))
 INSERT_USAGE = insert(USE)
-INSERT_CREDIT = insert(CRED)
+# inline: no RETURNING of the new ids (nothing reads them), so a run's entries, like its
+# usage rows, go many to a statement on psycopg (direct.ROWS_PER_STATEMENT)
+INSERT_CREDIT = insert(CRED).inline()
 INSERT_COUNTER = insert(CNT)
 UPDATE_COUNTER = update(CNT).where(CNT.c.org_pk == bindparam("o_pk"), CNT.c.period_start == bindparam("o_period"),
                                    CNT.c.level == bindparam("o_level"), CNT.c.subject == bindparam("o_subject")) \
     .values(spend=bindparam("spend"), included=bindparam("included"), records=bindparam("records"))
 UPDATE_BALANCE = update(ORG).where(ORG.c.pk == bindparam("o_pk")).values(credit_balance=bindparam("balance"))
 INSERT_NOTIFICATION = insert(NOTE)
-
-# A run's consumption entries on PostgreSQL, past a few, in one INSERT of arrays (unnest,
-# in the order given, so their ids follow it): psycopg's executemany sends a statement a
-# row, 32-40 us of client CPU each, against 6-10 us a row this way (2026-12-07, 1,000 rows
-# in parts of 100). Not the usage rows: their 2 KB of JSON cost more as text arrays
-# (escaped: 75-127 us a row) than as rows. The entries of a run share the organization,
-# the kind and the time: only the four lists vary.
-_CONSUMED = func.unnest(bindparam("amounts", type_=ARRAY(Money)), bindparam("balances", type_=ARRAY(Money)),
-                        bindparam("members", type_=ARRAY(Integer)), bindparam("records", type_=ARRAY(BigInteger))) \
-    .table_valued("amount", "balance_after", "member_pk", "usage_record_pk", with_ordinality="n").render_derived()
-INSERT_CONSUMPTIONS = insert(CRED).from_select(
-    ["org_pk", "kind", "amount", "balance_after", "member_pk", "usage_record_pk", "created_at"],
-    select(bindparam("org_pk", type_=Integer), literal("consumption", String), _CONSUMED.c.amount,
-           _CONSUMED.c.balance_after, _CONSUMED.c.member_pk, _CONSUMED.c.usage_record_pk,
-           bindparam("created_at", type_=UTCDateTime)).select_from(_CONSUMED).order_by(_CONSUMED.c.n))
-FEW_CONSUMPTIONS = 4  # up to this many, rows as usual: one statement either way
 
 # The hot ones, run straight on the DBAPI cursor (direct.py: same SQL and processors,
 # without SQLAlchemy's per-execution work). An INSERT names the keys its rows carry.
@@ -141,7 +127,6 @@ D_STATE = direct.LongLists(direct.Statement(STATE, expanding=("ids", "keys", "pe
 D_NEXT_PKS, D_LAST_PK = direct.Statement(NEXT_PKS), direct.Statement(LAST_PK)
 D_INSERT_USAGE = direct.Statement(INSERT_USAGE, columns=("pk", *_USAGE_KEYS))
 D_INSERT_CREDIT = direct.Statement(INSERT_CREDIT, columns=_CREDIT_KEYS)
-D_INSERT_CONSUMPTIONS = direct.Statement(INSERT_CONSUMPTIONS)
 D_INSERT_COUNTER = direct.Statement(INSERT_COUNTER, columns=_COUNTER_KEYS)
 D_UPDATE_COUNTER = direct.Statement(UPDATE_COUNTER)
 D_UPDATE_BALANCE = direct.Statement(UPDATE_BALANCE)
@@ -262,8 +247,7 @@ def _state(rows) -> State:
 def write(conn, org_pk: int, usage: list[dict], credits: list[dict], counters: dict[tuple[date, str, str], Counter],
           balance: Decimal | None, held: bool = False) -> None:
     """Write what a run of records did: ``usage`` rows carry their ids (taken ahead:
-    ``new_pks``), ``credits`` (the run's consumption entries: ``consumptions``) the id of their
-    record. ``held``: a pipeline is held open
+    ``new_pks``), ``credits`` the id of their record. ``held``: a pipeline is held open
     (direct.HeldPipeline): everything is sent, nothing waited for. Notifications go
     through ``insert_notifications`` (the session: no pipeline may be open then)."""
     if not usage:
@@ -282,9 +266,7 @@ def write(conn, org_pk: int, usage: list[dict], credits: list[dict], counters: d
     # None of it answers anything we wait for: on PostgreSQL, one pipeline (one round trip).
     with nullcontext() if held or not direct.pipelines(conn) else direct.pipeline(conn):
         D_INSERT_USAGE.run(conn, usage)
-        if len(credits) > FEW_CONSUMPTIONS and conn.dialect.name == "postgresql":
-            D_INSERT_CONSUMPTIONS.run(conn, consumptions(org_pk, credits))
-        elif credits:
+        if credits:
             D_INSERT_CREDIT.run(conn, credits)
         if old:
             D_UPDATE_COUNTER.run(conn, old)
@@ -292,17 +274,6 @@ def write(conn, org_pk: int, usage: list[dict], credits: list[dict], counters: d
             D_INSERT_COUNTER.run(conn, new)
         if balance is not None:
             D_UPDATE_BALANCE.run(conn, {"o_pk": org_pk, "balance": balance})
-
-
-def consumptions(org_pk: int, credits: list[dict]) -> dict:
-    """INSERT_CONSUMPTIONS' parameters for a run's consumption entries (``write``)."""
-    first = credits[0]
-    if any(c["kind"] != "consumption" or c["org_pk"] != org_pk or c["created_at"] != first["created_at"]
-           or c["idempotency_key"] is not None or c["request_hash"] is not None for c in credits):
-        raise ValueError("not one run's consumption entries")  # a caller's mistake: nothing is written
-    return {"org_pk": org_pk, "created_at": first["created_at"], "amounts": [c["amount"] for c in credits],
-            "balances": [c["balance_after"] for c in credits], "members": [c["member_pk"] for c in credits],
-            "records": [c["usage_record_pk"] for c in credits]}
 
 
 def new_pks(conn, count: int) -> list[int]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
-from sqlalchemy import event, select
+from sqlalchemy import insert, select
 
 from tariff.storage import check_ledger, direct, ingest, lean
 from tariff.storage.models import CreditEntry, Member, Organization, UsageRecord
@@ -154,38 +153,36 @@ def _consumptions(database, org: str) -> list[tuple]:
     return [tuple(row) for row in rows]
 
 
-def test_a_runs_consumption_entries_in_one_insert_are_those_row_by_row(ledger, new_org, database, monkeypatch):
-    """On PostgreSQL a run's consumption entries, past lean.FEW_CONSUMPTIONS, go in one
-    INSERT of arrays (lean.INSERT_CONSUMPTIONS): the same entries, in the same order
-    (their running balances follow their ids: check_ledger), as written row by row."""
+def test_a_runs_consumption_entries_in_multi_row_inserts_are_those_row_by_row(ledger, new_org, database,
+                                                                              monkeypatch):
+    """On psycopg a run's consumption entries go direct.ROWS_PER_STATEMENT to an INSERT
+    (the credit INSERT returns no ids): the same entries, in the same order (their running
+    balances follow their ids: check_ledger), as written row by row."""
+    calls = []
+    real = direct.Statement._many_rows
+
+    def spy(conn, plan, rows, per):
+        left = real(conn, plan, rows, per)
+        calls.append((plan.sql.split(" (")[0], len(rows), per, len(left)))
+        return left
+    monkeypatch.setattr(direct.Statement, "_many_rows", staticmethod(spy))
     plan = [("ana" if i % 3 else "ben", 100_000 * (i + 1)) for i in range(9)]
-    for org, few in (("rows", 10**9), ("arrays", lean.FEW_CONSUMPTIONS)):
+    for org, per in (("rows", 10**9), ("arrays", 3)):
         new_org(org, members=("ana", "ben"))
         ledger.purchase_credits(org, actor="pat", amount=Decimal("40"))
-        monkeypatch.setattr(lean, "FEW_CONSUMPTIONS", few)
+        monkeypatch.setattr(direct, "ROWS_PER_STATEMENT", per)
         out = ledger.record_usage_batch([rec(f"k{i}", org=org, member=m, tokens={"input": t})
                                          for i, (m, t) in enumerate(plan)])
         assert statuses(out) == ["recorded"] * len(plan)
     rows, arrays = _consumptions(database, "rows"), _consumptions(database, "arrays")
-    assert len(rows) == len(plan) > lean.FEW_CONSUMPTIONS
+    assert len(rows) == len(plan) > 3
     assert arrays == rows
     assert [r[4] for r in arrays] == [f"k{i}" for i in range(len(plan))]
     assert arrays[-1][2] == Decimal("40") - sum(Decimal(t) * 5 / 10**6 for _, t in plan)
     assert check_ledger(database) == []
-
-    # which statement wrote them (read with a cursor listener: SQLAlchemy runs the same statement)
-    seen: list[str] = []
-    listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-    event.listen(database.engine, "before_cursor_execute", listen)
-    try:
-        again = ledger.record_usage_batch([rec(f"again{i}", org="arrays", tokens={"input": 1000})
-                                           for i in range(lean.FEW_CONSUMPTIONS + 1)])
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listen)
-    assert statuses(again) == ["recorded"] * (lean.FEW_CONSUMPTIONS + 1)
-    credits = [s for s in seen if s.startswith("INSERT INTO credit_entries")]
-    assert len(credits) == 1
-    assert ("unnest(" in credits[0]) == (database.dialect == "postgresql")
+    # which statements wrote them: three of three entries each on PostgreSQL, row by row elsewhere
+    credits = [call for call in calls if call[0] == "INSERT INTO credit_entries"]
+    assert credits == ([("INSERT INTO credit_entries", len(plan), 3, 0)] if database.dialect == "postgresql" else [])
 
 
 def test_a_runs_usage_rows_in_multi_row_inserts_are_those_row_by_row(ledger, new_org, database, monkeypatch):
@@ -216,9 +213,10 @@ def test_a_runs_usage_rows_in_multi_row_inserts_are_those_row_by_row(ledger, new
         assert [o.answer for o in again] == [o.answer for o in out]
         answers[org] = [_strip_ids(o.answer) for o in out]
     postgres = database.dialect == "postgresql"
-    # the usage rows, and the month's new counters (the organization's, the seat type's, each member's)
-    assert calls == ([("INSERT INTO usage_records", 8, 3, 2), ("INSERT INTO spend_counters", 4, 3, 1)]
-                     if postgres else [])
+    # the usage rows, their consumption entries, and the month's new counters (the organization's,
+    # the seat type's, each member's)
+    assert calls == ([("INSERT INTO usage_records", 8, 3, 2), ("INSERT INTO credit_entries", 8, 3, 2),
+                      ("INSERT INTO spend_counters", 4, 3, 1)] if postgres else [])
     assert answers["many"] == answers["rows"]
     rows = {org: [{k: v for k, v in u.items() if k != "id"} for u in usage_of(ledger, org)] for org in answers}
     assert rows["many"] == rows["rows"] and len(rows["many"]) == len(plan)
@@ -252,11 +250,13 @@ def test_a_multi_row_insert_the_server_refuses_keeps_nothing_of_the_run(ledger, 
 
 def test_only_a_plain_insert_is_made_a_multi_row_insert(database):
     """direct._Plan.rows_sql: an INSERT of named values only (the usage rows), not one
-    RETURNING the new ids (a credit entry, whose ids the database gives)."""
+    RETURNING the new ids (a credit entry's INSERT as SQLAlchemy makes it, not inline)."""
     with database.write() as session:
         dialect = session.connection().dialect
     usage = lean.D_INSERT_USAGE._plan(dialect, {k: 1 for k in lean.D_INSERT_USAGE.columns})
-    credit = lean.D_INSERT_CREDIT._plan(dialect, {k: 1 for k in lean.D_INSERT_CREDIT.columns})
+    returning = direct.Statement(insert(CreditEntry.__table__), columns=lean.D_INSERT_CREDIT.columns)
+    credit = returning._plan(dialect, {k: 1 for k in lean.D_INSERT_CREDIT.columns})
+    assert dialect.positional or " RETURNING " in credit.sql
     if dialect.positional:  # SQLite: qmark placeholders; the multi-row path is psycopg's only
         assert usage.rows_sql(2) is None
         return
@@ -267,18 +267,6 @@ def test_only_a_plain_insert_is_made_a_multi_row_insert(database):
     assert sql.startswith("INSERT INTO usage_records (pk, org_pk, ") and "%" not in sql
     assert "$1::BIGINT, $2::INTEGER" in sql and f"), (${width + 1}::BIGINT" in sql and sql.endswith(f"${2 * width}::VARCHAR)")
     assert credit.rows_sql(2) is None
-
-
-def test_only_one_runs_consumption_entries_go_in_one_insert():
-    """lean.consumptions refuses what is not one run's consumption entries: nothing of it is written."""
-    when = datetime(2026, 4, 1, 12, tzinfo=timezone.utc)
-    entry = {"org_pk": 1, "kind": "consumption", "amount": Decimal("-1"), "balance_after": Decimal("9"),
-             "member_pk": 1, "usage_record_pk": 5, "idempotency_key": None, "request_hash": None, "created_at": when}
-    assert lean.consumptions(1, [entry, {**entry, "usage_record_pk": 6}])["records"] == [5, 6]
-    for other in ({"kind": "purchase"}, {"org_pk": 2}, {"created_at": datetime(2026, 4, 2, tzinfo=timezone.utc)},
-                  {"idempotency_key": "k"}, {"request_hash": "h"}):
-        with pytest.raises(ValueError, match="one run's consumption entries"):
-            lean.consumptions(1, [entry, {**entry, **other}])
 
 
 def test_concurrent_batches_for_one_and_two_organizations_stay_exact(ledger, new_org, database):
